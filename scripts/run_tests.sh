@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need, starts a throwaway PostgreSQL cluster on a free loopback
+# port, runs pytest against it (and DuckDB temp files), and stops the cluster however the run ends.
+# Usage: scripts/run_tests.sh [pytest args...]      (works from any directory, and twice in a row)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PYTHON="${PYTHON:-python3}"
+
+echo "==> installing alphahome with its dev dependencies"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]"
+
+find_pg_bin() {
+  if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then
+    pg_config --bindir; return
+  fi
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+PG_BIN="$(find_pg_bin || true)"
+if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
+  if [ "$(id -u)" = "0" ]; then
+    echo "==> installing PostgreSQL (apt)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    PG_BIN="$(find_pg_bin)"
+  else
+    echo "PostgreSQL binaries (initdb, pg_ctl) not found; install PostgreSQL 15+ first" >&2
+    exit 2
+  fi
+fi
+
+PG_DIR="$(mktemp -d /tmp/alphahome-pg.XXXXXX)"
+PG_PORT="$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+PG_PASSWORD="alphahome-test"
+
+as_pg() {
+  if [ "$(id -u)" = "0" ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+cleanup() {
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+}
+trap cleanup EXIT INT TERM
+
+if [ "$(id -u)" = "0" ]; then chown postgres "$PG_DIR"; fi
+printf '%s\n' "$PG_PASSWORD" > "$PG_DIR/pwfile"
+chmod 644 "$PG_DIR/pwfile"
+echo "==> starting a throwaway PostgreSQL cluster on 127.0.0.1:$PG_PORT"
+as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U alphahome --pwfile="$PG_DIR/pwfile" \
+  --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 \
+  || { cat "$PG_DIR/initdb.log" >&2; exit 1; }
+as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start -o \
+  "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+  >/dev/null || { cat "$PG_DIR/server.log" >&2; exit 1; }
+
+export ALPHAHOME_TEST_PG_URL="postgresql://alphahome:${PG_PASSWORD}@127.0.0.1:${PG_PORT}/postgres"
+
+echo "==> running pytest"
+cd "$ROOT"
+set +e
+"$PYTHON" -m pytest "$@"
+status=$?
+set -e
+exit $status

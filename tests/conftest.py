@@ -1,0 +1,62 @@
+"""Shared fixtures: a fresh PostgreSQL database per test (from the cluster that scripts/run_tests.sh starts)
+and a DuckDB temp file, offered together as the ``database_url`` parameter so storage-level tests run
+the same on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+PG_ENV = "ALPHAHOME_TEST_PG_URL"
+
+
+def _pg_admin_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+async def _admin(url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """URL of a brand-new, empty PostgreSQL database, dropped after the test."""
+    admin = _pg_admin_url()
+    if admin is None:
+        pytest.skip(f"{PG_ENV} is not set: run the suite through scripts/run_tests.sh")
+    name = "t_" + uuid.uuid4().hex[:16]
+    asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
+    try:
+        yield _with_database(admin, name)
+    finally:
+        asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def duckdb_url(tmp_path) -> str:
+    """URL of a DuckDB file in a fresh temp directory (the file does not exist yet)."""
+    return f"duckdb:///{tmp_path / 'alphahome.duckdb'}"
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def database_url(request) -> str:
+    """The same test on both backends: a fresh DuckDB file, then a fresh PostgreSQL database."""
+    if request.param == "duckdb":
+        return request.getfixturevalue("duckdb_url")
+    return request.getfixturevalue("pg_url")
