@@ -1,0 +1,212 @@
+"""Tushare's interface facts: each API's output fields, their types and whether they are default fields.
+
+Transcribed from the Tushare documentation (see /work/shared/reference/tushare_api.md §4) as one compact
+table. A field is written ``name``, ``name:t`` or ``name:t*``:
+
+- ``t`` is the value kind: ``s`` string, ``d`` date (a ``YYYYMMDD`` string on the wire), ``f`` float
+  (the default when no kind is given), ``i`` integer;
+- a trailing ``*`` marks a non-default field ("默认显示 N"): returned only when named in ``fields``.
+
+The ``*_vip`` APIs return exactly the fields of their base API. Both the dataset catalogue (table columns)
+and the sandbox (what it serves) read this table, so the two can never disagree about the interface.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+FieldKind = Literal["s", "d", "f", "i"]
+WireType = Literal["s", "f", "i"]
+
+_TOKEN = re.compile(r"^([a-z_][a-z0-9_]*)(?::([sdfi]))?(\*)?$")
+
+
+@dataclass(frozen=True)
+class TushareField:
+    """One output field of a Tushare API."""
+
+    name: str
+    kind: FieldKind = "f"
+    default: bool = True
+
+    @property
+    def wire_type(self) -> WireType:
+        """The JSON value type on the wire: dates travel as strings."""
+        return "s" if self.kind == "d" else self.kind
+
+    @property
+    def is_date(self) -> bool:
+        return self.kind == "d"
+
+
+def parse_fields(text: str) -> tuple[TushareField, ...]:
+    """Parse a whitespace/comma separated field list in the notation of this module."""
+    result: list[TushareField] = []
+    for token in text.replace(",", " ").split():
+        match = _TOKEN.match(token)
+        if match is None:
+            raise ValueError(f"bad field token {token!r}")
+        name, kind, star = match.groups()
+        result.append(TushareField(name, kind or "f", default=star is None))
+    names = [f.name for f in result]
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"duplicate fields: {dupes}")
+    return tuple(result)
+
+
+_STATEMENT_HEAD = "ts_code:s ann_date:d f_ann_date:d end_date:d report_type:s comp_type:s end_type:s"
+
+_FIELD_TEXT: dict[str, str] = {
+    # ---- reference -------------------------------------------------------------------------------
+    "stock_basic": """
+        ts_code:s symbol:s name:s area:s industry:s fullname:s* enname:s* cnspell:s market:s exchange:s*
+        curr_type:s* list_status:s* list_date:d delist_date:d* is_hs:s* act_name:s act_ent_type:s
+    """,
+    "trade_cal": "exchange:s cal_date:d is_open:i pretrade_date:d",
+    "index_basic": """
+        ts_code:s name:s fullname:s* market:s publisher:s index_type:s* category:s base_date:d
+        base_point list_date:d weight_rule:s* desc:s* exp_date:d*
+    """,
+    "index_classify": "index_code:s industry_name:s level:s industry_code:s is_pub:s parent_code:s src:s",
+    "fund_basic": """
+        ts_code:s name:s management:s custodian:s fund_type:s found_date:d due_date:d list_date:d
+        issue_date:d delist_date:d issue_amount m_fee c_fee duration_year p_value min_amount exp_return
+        benchmark:s status:s invest_type:s type:s trustee:s purc_startdate:d redm_startdate:d market:s
+    """,
+    # ---- market ----------------------------------------------------------------------------------
+    "daily": "ts_code:s trade_date:d open high low close pre_close change pct_chg vol amount",
+    "adj_factor": "ts_code:s trade_date:d adj_factor",
+    "daily_basic": """
+        ts_code:s trade_date:d close turnover_rate turnover_rate_f volume_ratio pe pe_ttm pb ps ps_ttm
+        dv_ratio dv_ttm total_share float_share free_share total_mv circ_mv limit_status:i*
+    """,
+    "moneyflow": """
+        ts_code:s trade_date:d
+        buy_sm_vol:i buy_sm_amount sell_sm_vol:i sell_sm_amount
+        buy_md_vol:i buy_md_amount sell_md_vol:i sell_md_amount
+        buy_lg_vol:i buy_lg_amount sell_lg_vol:i sell_lg_amount
+        buy_elg_vol:i buy_elg_amount sell_elg_vol:i sell_elg_amount
+        net_mf_vol:i net_mf_amount
+    """,
+    "stk_limit": "trade_date:d ts_code:s pre_close* up_limit down_limit",
+    "suspend_d": "ts_code:s trade_date:d suspend_timing:s suspend_type:s",
+    "index_daily": "ts_code:s trade_date:d close open high low pre_close change pct_chg vol amount",
+    "index_weight": "index_code:s con_code:s trade_date:d weight",
+    "fund_nav": "ts_code:s ann_date:d nav_date:d unit_nav accum_nav accum_div net_asset total_netasset adj_nav",
+    # ---- financial -------------------------------------------------------------------------------
+    "income": f"""
+        {_STATEMENT_HEAD}
+        basic_eps diluted_eps total_revenue revenue int_income prem_earned comm_income n_commis_income
+        n_oth_income n_oth_b_income prem_income out_prem une_prem_reser reins_income n_sec_tb_income
+        n_sec_uw_income n_asset_mg_income oth_b_income fv_value_chg_gain invest_income ass_invest_income
+        forex_gain total_cogs oper_cost int_exp comm_exp biz_tax_surchg sell_exp admin_exp fin_exp
+        assets_impair_loss prem_refund compens_payout reser_insur_liab div_payt reins_exp oper_exp
+        compens_payout_refu insur_reser_refu reins_cost_refund other_bus_cost operate_profit
+        non_oper_income non_oper_exp nca_disploss total_profit income_tax n_income n_income_attr_p
+        minority_gain oth_compr_income t_compr_income compr_inc_attr_p compr_inc_attr_m_s ebit ebitda
+        insurance_exp undist_profit distable_profit rd_exp fin_exp_int_exp fin_exp_int_inc
+        transfer_surplus_rese* transfer_housing_imprest* transfer_oth* adj_lossgain* withdra_legal_surplus*
+        withdra_legal_pubfund* withdra_biz_devfund* withdra_rese_fund* withdra_oth_ersu* workers_welfare*
+        distr_profit_shrhder* prfshare_payable_dvd* comshare_payable_dvd* capit_comstock_div*
+        net_after_nr_lp_correct* oth_income* asset_disp_income* continued_net_profit* end_net_profit*
+        credit_impa_loss* net_expo_hedging_benefits* oth_impair_loss_assets* total_opcost*
+        amodcost_fin_assets*
+        update_flag:s
+    """,
+    "balancesheet": f"""
+        {_STATEMENT_HEAD}
+        total_share cap_rese undistr_porfit surplus_rese special_rese money_cap trad_asset notes_receiv
+        accounts_receiv oth_receiv prepayment inventories nca_within_1y oth_cur_assets total_cur_assets
+        fa_avail_for_sale htm_invest lt_eqt_invest invest_real_estate fix_assets cip intan_assets r_and_d
+        goodwill lt_amor_exp defer_tax_assets oth_nca total_nca total_assets st_borr lt_borr notes_payable
+        acct_payable adv_receipts payroll_payable taxes_payable oth_payable non_cur_liab_due_1y
+        total_cur_liab bond_payable lt_payable defer_tax_liab total_ncl total_liab treasury_share
+        minority_int total_hldr_eqy_exc_min_int total_hldr_eqy_inc_min_int total_liab_hldr_eqy
+        cash_reser_cb depos_in_oth_bfi client_depos
+        oth_eqt_tools* contract_assets* contract_liab* accounts_receiv_bill* accounts_pay* oth_rcv_total*
+        fix_assets_total* cip_total* oth_pay_total* long_pay_total* debt_invest* oth_debt_invest*
+        use_right_assets* lease_liab*
+        update_flag:s
+    """,
+    "cashflow": f"""
+        {_STATEMENT_HEAD}
+        net_profit finan_exp c_fr_sale_sg recp_tax_rends c_inf_fr_operate_a c_paid_goods_s
+        c_paid_to_for_empl c_paid_for_taxes st_cash_out_act n_cashflow_act c_disp_withdrwl_invest
+        c_recp_return_invest n_recp_disp_fiolta stot_inflows_inv_act c_pay_acq_const_fiolta c_paid_invest
+        stot_out_inv_act n_cashflow_inv_act c_recp_borrow proc_issue_bonds stot_cash_in_fnc_act
+        free_cashflow c_prepay_amt_borr c_pay_dist_dpcp_int_exp stot_cashout_fnc_act n_cash_flows_fnc_act
+        eff_fx_flu_cash n_incr_cash_cash_equ c_cash_equ_beg_period c_cash_equ_end_period
+        prov_depr_assets* depr_fa_coga_dpba* amort_intang_assets* im_net_cashflow_oper_act* end_bal_cash*
+        beg_bal_cash* end_bal_cash_equ* beg_bal_cash_equ* credit_impa_loss* use_right_asset_dep*
+        update_flag:s
+    """,
+    "fina_indicator": """
+        ts_code:s ann_date:d end_date:d
+        eps dt_eps total_revenue_ps revenue_ps capital_rese_ps surplus_rese_ps undist_profit_ps extra_item
+        profit_dedt gross_margin current_ratio quick_ratio cash_ratio ar_turn ca_turn fa_turn assets_turn
+        op_income ebit ebitda fcff fcfe current_exint noncurrent_exint interestdebt netdebt tangible_asset
+        working_capital networking_capital invest_capital retained_earnings diluted2_eps bps ocfps
+        retainedps cfps ebit_ps fcff_ps fcfe_ps netprofit_margin grossprofit_margin cogs_of_sales
+        expense_of_sales profit_to_gr saleexp_to_gr adminexp_of_gr finaexp_of_gr impai_ttm gc_of_gr
+        op_of_gr ebit_of_gr roe roe_waa roe_dt roa npta roic roe_yearly roa2_yearly debt_to_assets
+        assets_to_eqt dp_assets_to_eqt ca_to_assets nca_to_assets tbassets_to_totalassets int_to_talcap
+        eqt_to_talcapital currentdebt_to_debt longdeb_to_debt ocf_to_shortdebt debt_to_eqt eqt_to_debt
+        eqt_to_interestdebt tangibleasset_to_debt tangasset_to_intdebt tangibleasset_to_netdebt
+        ocf_to_debt turn_days roa_yearly roa_dp fixed_assets profit_to_op q_saleexp_to_gr q_gc_to_gr
+        q_roe q_dt_roe q_npta q_ocf_to_sales basic_eps_yoy dt_eps_yoy cfps_yoy op_yoy ebt_yoy
+        netprofit_yoy dt_netprofit_yoy ocf_yoy roe_yoy bps_yoy assets_yoy eqt_yoy tr_yoy or_yoy
+        q_sales_yoy q_op_qoq equity_yoy
+        invturn_days* arturn_days* inv_turn* valuechange_income* interst_income* daa* rd_exp*
+        update_flag:s
+    """,
+    "express": """
+        ts_code:s ann_date:d end_date:d revenue operate_profit total_profit n_income total_assets
+        total_hldr_eqy_exc_min_int diluted_eps diluted_roe yoy_net_profit bps
+        yoy_sales* yoy_op* yoy_tp* yoy_dedu_np* yoy_eps* yoy_roe* growth_assets* yoy_equity* growth_bps*
+        or_last_year* op_last_year* tp_last_year* np_last_year* eps_last_year* open_net_assets* open_bps*
+        perf_summary:s is_audit:i remark:s update_flag:s
+    """,
+    "forecast": """
+        ts_code:s ann_date:d end_date:d type:s p_change_min p_change_max net_profit_min net_profit_max
+        last_parent_net notice_times:i* first_ann_date:d summary:s change_reason:s update_flag:s
+    """,
+    "dividend": """
+        ts_code:s end_date:d ann_date:d div_proc:s stk_div stk_bo_rate stk_co_rate cash_div cash_div_tax
+        record_date:d ex_date:d pay_date:d div_listdate:d imp_ann_date:d base_date:d* base_share*
+    """,
+    # ---- industry --------------------------------------------------------------------------------
+    "index_member_all": """
+        l1_code:s l1_name:s l2_code:s l2_name:s l3_code:s l3_name:s ts_code:s name:s in_date:d out_date:d
+        is_new:s
+    """,
+}
+
+#: The whole-market ``*_vip`` variants: same fields as the base API.
+VIP_APIS: dict[str, str] = {
+    "income_vip": "income",
+    "balancesheet_vip": "balancesheet",
+    "cashflow_vip": "cashflow",
+    "fina_indicator_vip": "fina_indicator",
+    "express_vip": "express",
+    "forecast_vip": "forecast",
+}
+
+#: api name -> its output fields, in the documented order.
+API_FIELDS: dict[str, tuple[TushareField, ...]] = {name: parse_fields(text) for name, text in _FIELD_TEXT.items()}
+API_FIELDS.update({vip: API_FIELDS[base] for vip, base in VIP_APIS.items()})
+
+
+def base_api(api: str) -> str:
+    """The API without its ``_vip`` suffix (the table a dataset is stored in is named after it)."""
+    return VIP_APIS.get(api, api)
+
+
+def api_fields(api: str) -> tuple[TushareField, ...]:
+    """The fields of ``api``; KeyError names the API when it is not in the table."""
+    try:
+        return API_FIELDS[api]
+    except KeyError:
+        raise KeyError(f"no field table for Tushare API {api!r}") from None

@@ -1,0 +1,162 @@
+"""The dataset catalogue: every dataset AlphaHome syncs, as an explicit list of specs (no registration by
+import side effects). Row caps, points and rates follow /work/shared/reference/tushare_api.md §3-4.
+"""
+
+from __future__ import annotations
+
+from alphahome.storage.spec import TableSpec
+from alphahome.tasks.spec import DatasetSpec, Rule, Split
+
+_SNAPSHOT = Split("snapshot")
+_TRADE_DATES = Split("trade_dates")
+_PERIODS = Split("periods", date_param="period")
+_STATEMENT_KEY = ("ts_code", "end_date", "report_type", "ann_date", "f_ann_date", "update_flag")
+_PRICE_RULES = (
+    Rule("high", ">=", "low"),
+    Rule("close", ">", 0),
+    Rule("open", ">", 0),
+    Rule("high", ">=", "close"),
+    Rule("low", "<=", "close"),
+)
+#: Periods younger than ~15 months still receive late reports and restatements: re-fetched each run.
+_OPEN_PERIOD_DAYS = 460
+_MARKET_LOOKBACK = 3
+
+CATALOGUE: tuple[DatasetSpec, ...] = (
+    # ---- reference --------------------------------------------------------------------------------------
+    DatasetSpec(
+        "trade_cal", "trade_cal", "reference", ("exchange", "cal_date"), _SNAPSHOT,
+        row_cap=20000, variants=({"exchange": "SSE"}, {"exchange": "SZSE"}),
+        description="Trading calendar of SSE and SZSE (published ahead).",
+    ),
+    DatasetSpec(
+        "stock_basic", "stock_basic", "reference", ("ts_code",), _SNAPSHOT,
+        row_cap=6000, rate_per_minute=50,
+        variants=tuple({"list_status": s} for s in ("L", "D", "P", "G")),
+        description="Every stock ever listed (all list_status values), current names.",
+    ),
+    DatasetSpec(
+        "index_basic", "index_basic", "reference", ("ts_code",), _SNAPSHOT, row_cap=8000,
+        description="Index descriptions.",
+    ),
+    DatasetSpec(
+        "index_classify", "index_classify", "reference", ("index_code",), _SNAPSHOT, row_cap=2000,
+        description="Shenwan industry classes (L1/L2/L3).",
+    ),
+    DatasetSpec(
+        "fund_basic", "fund_basic", "reference", ("ts_code",), _SNAPSHOT, row_cap=15000,
+        variants=({"market": "E"}, {"market": "O"}),
+        description="Exchange-traded and OTC funds.",
+    ),
+    # ---- market -----------------------------------------------------------------------------------------
+    DatasetSpec(
+        "daily", "daily", "market", ("ts_code", "trade_date"), _TRADE_DATES, date_column="trade_date",
+        row_cap=6000, points=120, depends_on=("trade_cal",), lookback_days=_MARKET_LOOKBACK,
+        rules=_PRICE_RULES, description="Unadjusted daily bars (no rows on suspended days).",
+    ),
+    DatasetSpec(
+        "adj_factor", "adj_factor", "market", ("ts_code", "trade_date"), _TRADE_DATES,
+        date_column="trade_date", row_cap=6000, depends_on=("trade_cal",), lookback_days=_MARKET_LOOKBACK,
+        rules=(Rule("adj_factor", ">", 0),), description="Cumulative backward adjustment factors.",
+    ),
+    DatasetSpec(
+        "daily_basic", "daily_basic", "market", ("ts_code", "trade_date"), _TRADE_DATES,
+        date_column="trade_date", row_cap=6000, depends_on=("trade_cal",), lookback_days=_MARKET_LOOKBACK,
+        rules=(Rule("close", ">", 0),), description="Daily valuation and share indicators.",
+    ),
+    DatasetSpec(
+        "moneyflow", "moneyflow", "market", ("ts_code", "trade_date"), _TRADE_DATES,
+        date_column="trade_date", row_cap=6000, start_date="20100101", depends_on=("trade_cal",),
+        lookback_days=_MARKET_LOOKBACK, description="Money flow by order size.",
+    ),
+    DatasetSpec(
+        "stk_limit", "stk_limit", "market", ("ts_code", "trade_date"), _TRADE_DATES,
+        date_column="trade_date", row_cap=5800, depends_on=("trade_cal",), lookback_days=_MARKET_LOOKBACK,
+        rules=(Rule("up_limit", ">=", "down_limit"),), description="Daily price limits.",
+    ),
+    DatasetSpec(
+        "suspend_d", "suspend_d", "market", ("ts_code", "trade_date", "suspend_type"), _TRADE_DATES,
+        date_column="trade_date", row_cap=5000, depends_on=("trade_cal",), lookback_days=_MARKET_LOOKBACK,
+        rows_per_date=50, empty_means_unpublished=False, description="Suspensions, one row per day.",
+    ),
+    DatasetSpec(
+        "index_daily", "index_daily", "market", ("ts_code", "trade_date"),
+        Split("code_dates", codes_from="index_basic.ts_code"), date_column="trade_date",
+        row_cap=8000, depends_on=("trade_cal", "index_basic"), lookback_days=_MARKET_LOOKBACK,
+        rows_per_date=1, rules=_PRICE_RULES, description="Index daily bars, per index.",
+    ),
+    DatasetSpec(
+        "index_weight", "index_weight", "market", ("index_code", "con_code", "trade_date"),
+        Split("code_months", code_param="index_code", codes_from="index_basic.ts_code"),
+        date_column="trade_date", row_cap=6000, depends_on=("trade_cal", "index_basic"),
+        empty_means_unpublished=False, rules=(Rule("weight", ">=", 0),),
+        description="Monthly index constituent weights, per index per month.",
+    ),
+    DatasetSpec(
+        "fund_nav", "fund_nav", "market", ("ts_code", "nav_date"),
+        Split("trade_dates", window=False, date_param="nav_date"), date_column="nav_date",
+        row_cap=20000, depends_on=("trade_cal",), lookback_days=_MARKET_LOOKBACK, rows_per_date=1000,
+        description="Fund net asset values, whole market per NAV date.",
+    ),
+    # ---- financial --------------------------------------------------------------------------------------
+    DatasetSpec(
+        "income", "income", "financial", _STATEMENT_KEY, _PERIODS, date_column="end_date",
+        row_cap=500, vip_api="income_vip", depends_on=("stock_basic",), open_days=_OPEN_PERIOD_DAYS,
+        nullable_key=("ann_date", "f_ann_date"), description="Income statements, every version.",
+    ),
+    DatasetSpec(
+        "balancesheet", "balancesheet", "financial", _STATEMENT_KEY, _PERIODS, date_column="end_date",
+        row_cap=100, vip_api="balancesheet_vip", depends_on=("stock_basic",), open_days=_OPEN_PERIOD_DAYS,
+        nullable_key=("ann_date", "f_ann_date"), description="Balance sheets, every version.",
+    ),
+    DatasetSpec(
+        "cashflow", "cashflow", "financial", _STATEMENT_KEY, _PERIODS, date_column="end_date",
+        row_cap=100, vip_api="cashflow_vip", depends_on=("stock_basic",), open_days=_OPEN_PERIOD_DAYS,
+        nullable_key=("ann_date", "f_ann_date"), description="Cash-flow statements, every version.",
+    ),
+    DatasetSpec(
+        "fina_indicator", "fina_indicator", "financial", ("ts_code", "end_date", "ann_date", "update_flag"),
+        _PERIODS, date_column="end_date", row_cap=100, vip_api="fina_indicator_vip",
+        depends_on=("stock_basic",), open_days=_OPEN_PERIOD_DAYS, nullable_key=("ann_date",),
+        description="Financial indicators, every version.",
+    ),
+    DatasetSpec(
+        "express", "express", "financial", ("ts_code", "end_date", "ann_date"), _PERIODS,
+        date_column="end_date", row_cap=2000, vip_api="express_vip", depends_on=("stock_basic",),
+        open_days=_OPEN_PERIOD_DAYS, description="Preliminary results (业绩快报).",
+    ),
+    DatasetSpec(
+        "forecast", "forecast", "financial", ("ts_code", "end_date", "ann_date"), _PERIODS,
+        date_column="end_date", row_cap=3500, vip_api="forecast_vip", depends_on=("stock_basic",),
+        open_days=_OPEN_PERIOD_DAYS, description="Results forecasts (业绩预告); revisions are new ann_dates.",
+    ),
+    DatasetSpec(
+        "dividend", "dividend", "financial", ("ts_code", "end_date", "ann_date", "div_proc"),
+        Split("periods", date_param="end_date"), date_column="end_date", row_cap=2000,
+        depends_on=("stock_basic",), open_days=730, nullable_key=("ann_date",),
+        description="Dividend plans, one row per plan stage; per dividend period (end_date).",
+    ),
+    # ---- industry ---------------------------------------------------------------------------------------
+    DatasetSpec(
+        "index_member_all", "index_member_all", "industry", ("l3_code", "ts_code", "in_date"), _SNAPSHOT,
+        row_cap=2000, variants=({"is_new": "Y"}, {"is_new": "N"}),
+        description="Shenwan industry membership, current and past.",
+    ),
+)
+
+#: name -> spec.
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in CATALOGUE}
+
+
+def get_dataset(name: str) -> DatasetSpec:
+    """The spec called ``name``; KeyError lists the known names."""
+    try:
+        return DATASETS[name]
+    except KeyError:
+        known = ", ".join(sorted(DATASETS))
+        raise KeyError(f"unknown dataset {name!r} (known: {known})") from None
+
+
+def table_spec(dataset_name: str) -> TableSpec:
+    """The storage :class:`TableSpec` of a catalogue dataset (``tushare.<api without _vip>``)."""
+    return get_dataset(dataset_name).table_spec()
