@@ -32,6 +32,8 @@ WINDOWS: tuple[Window, ...] = ("minute", "hour", "day")
 _TIER_PER_MINUTE: tuple[tuple[int, int], ...] = ((5000, 500), (2000, 200), (0, 50))
 #: Published daily cap per API by tier (None: no cap).
 _TIER_PER_DAY: tuple[tuple[int, int | None], ...] = ((5000, None), (2000, 100_000), (0, 8_000))
+#: Time comparisons tolerate float rounding (a call due at t + 60 may compute as t + 59.999999999).
+_EPSILON = 1e-9
 #: Share of the published figure to use by default, leaving room for other users of the same token.
 DEFAULT_HEADROOM = 0.9
 
@@ -209,7 +211,7 @@ class RateLimiter:
         for window in WINDOWS:
             log = state.logs[window]
             span = self._span(window)
-            while log and log[0] <= now - span:
+            while log and log[0] + span <= now + _EPSILON:
                 log.popleft()
             limit = state.budget.limit(window)
             if limit is None or len(log) < limit:
@@ -232,7 +234,7 @@ class RateLimiter:
             while True:
                 now = self.clock.now()
                 delay, blocking = self._delay(state, now)
-                if delay <= 0:
+                if delay <= _EPSILON:
                     break
                 if blocking == "day":
                     limit = state.budget.per_day
@@ -254,7 +256,7 @@ class RateLimiter:
                 state.logs["day"].append(now)
             state.stats.calls += 1
             spent = now - started
-            if waited:
+            if waited or spent > _EPSILON:  # queued behind other waiters of this API counts too
                 state.stats.waits += 1
                 state.stats.wait_seconds += spent
             return spent
