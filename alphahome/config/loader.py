@@ -1,0 +1,678 @@
+"""Load the effective settings and remember where each value came from.
+
+Precedence (DESIGN.md §3): command-line flag > environment variable > config file > built-in default.
+The scheduling YAML fills ``settings.schedule``; its ``development`` / ``production_override`` section is
+merged over it when ``env_name`` is ``"development"`` / ``"production"``, and flags win over both.
+
+Every problem is collected before anything is raised, so one :class:`InvalidConfiguration` lists them all,
+each with its file (or variable, or flag) and key path. Messages never contain the token or the database
+password: they are built without repeating secret values and then passed through :func:`redact`.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import itertools
+import json
+import os
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from alphahome.config.masking import describe_value, mask_token, mask_url_password, redact, url_password
+from alphahome.config.settings import (
+    DEFAULT_DEVELOPMENT,
+    DEFAULT_PRODUCTION_OVERRIDE,
+    ConfigFile,
+    ScheduleConfig,
+    ScheduleDatabase,
+    Settings,
+)
+from alphahome.errors import ConfigError
+
+CONFIG_ENV = "ALPHAHOME_CONFIG"
+SCHEDULE_ENV = "ALPHAHOME_SCHEDULE_CONFIG"
+DEFAULT_CONFIG_PATH = Path("~/.alphahome/config.json")
+REPO_SCHEDULE_PATH = Path("scripts/production/config/tushare_update_config.yaml")
+
+#: environment variable -> the config.json key it overrides
+ENV_VARS: dict[str, tuple[str, ...]] = {
+    "DATABASE_URL": ("database", "url"),
+    "TUSHARE_TOKEN": ("api", "tushare_token"),
+    "TUSHARE_API_URL": ("api", "tushare_api_url"),
+    "ALPHAHOME_TUSHARE_POINTS": ("api", "tushare_points"),
+}
+#: --env value -> the YAML section it applies
+ENV_SECTIONS = {"development": "development", "production": "production_override"}
+#: dotted flag key -> the command-line spelling reported as its source (DESIGN.md's production flags)
+FLAG_NAMES = {
+    "production.max_workers": "--workers",
+    "production.max_retries": "--max_retries",
+    "production.retry_delay": "--retry_delay",
+    "production.log_level": "--log_level",
+    "production.enable_dry_run": "--dry-run",
+    "task_filter.exclude_tasks": "--exclude",
+}
+_SCHEDULE_SECTIONS = ("production", "task_filter", "monitoring", "database", "network")
+_OVERRIDE_SECTIONS = ("development", "production_override")
+
+ValueSource = str
+"""Where a value came from: ``"default"``, ``"file:<path>"``, ``"env:DATABASE_URL"``, ``"flag:--workers"``,
+``"yaml:<path>"``, ``"yaml:<path> [production_override]"``, ``"default [development]"``; a pool setting taken
+from the YAML ``database`` section reads ``"yaml:<path> via database.connection_pool_size"``."""
+
+Path_ = tuple[str, ...]
+
+
+class InvalidConfiguration(ConfigError):
+    """A configuration with problems; ``problems`` lists each one (file/variable/flag, key path, what)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        head = "1 configuration problem" if len(problems) == 1 else f"{len(problems)} configuration problems"
+        super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    """The effective settings, where each came from, and which files were read (None: built-in defaults)."""
+
+    settings: Settings
+    sources: dict[str, ValueSource]
+    config_path: Path | None
+    schedule_path: Path | None
+    env_name: str | None = None
+    #: dotted key -> why a value that was given is not in effect (e.g. YAML pool size shadowed by the JSON)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def check_task_names(self, known: Collection[str]) -> None:
+        """Raise :class:`InvalidConfiguration` if ``tasks.<name>`` or ``task_filter.exclude_tasks`` names a
+        dataset not in ``known`` (the catalogue's names), with a did-you-mean."""
+        problems = []
+        for name in self.settings.tasks:
+            if name not in known:
+                where = self.sources.get(f"tasks.{name}", "config")
+                problems.append(
+                    f"{_source_name(where)}: tasks.{name}: unknown dataset{_suggest(name, known)}"
+                )
+        for name in self.settings.schedule.task_filter.exclude_tasks:
+            if name not in known:
+                where = self.sources.get("schedule.task_filter.exclude_tasks", "config")
+                problems.append(
+                    f"{_source_name(where)}: task_filter.exclude_tasks: unknown dataset {name!r}"
+                    f"{_suggest(name, known)}"
+                )
+        if problems:
+            raise InvalidConfiguration(problems)
+
+    def values(self) -> dict[str, object]:
+        """Dotted key -> effective value, the same keys as ``sources``, safe to print: the token and the
+        database password masked, dates as ``YYYY-MM-DD``."""
+        out: dict[str, object] = {}
+        for leaf, value in _effective_leaves(self.settings):
+            key = ".".join(leaf)
+            if key == "api.tushare_token":
+                value = mask_token(value.get_secret_value() if value is not None else None)
+            elif key == "database.url":
+                value = mask_url_password(value)
+            elif isinstance(value, date):
+                value = value.isoformat()
+            out[key] = value
+        return out
+
+
+def load_settings(
+    config_path: str | os.PathLike[str] | None = None,
+    schedule_path: str | os.PathLike[str] | None = None,
+    env_name: str | None = None,
+    flag_overrides: dict[str, object] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> LoadedSettings:
+    """Read, merge and validate ``config.json``, the environment, the scheduling YAML and flags.
+
+    ``config_path``: explicit, else ``$ALPHAHOME_CONFIG``, else ``~/.alphahome/config.json`` (only the last
+    may be missing: built-in defaults). ``schedule_path``: explicit, else ``$ALPHAHOME_SCHEDULE_CONFIG``, else
+    ``scripts/production/config/tushare_update_config.yaml`` under the working directory if present, else
+    built-in defaults (equal to that file). ``env_name``: None, ``"development"`` or ``"production"``.
+    ``flag_overrides``: dotted key -> value from a command line; None values are ignored (flag not given).
+    Keys are settings paths (``database.url``, ``api.tushare_points``, ``tasks.daily.rate_limit``) or
+    schedule paths with or without ``schedule.`` (``production.max_workers``, ``network.request_timeout``,
+    ``database.connection_pool_size``). ``environ`` defaults to ``os.environ``.
+
+    Raises :class:`InvalidConfiguration` (a ConfigError, exit code 2) listing every problem."""
+    env = os.environ if environ is None else environ
+    flags = {key: value for key, value in (flag_overrides or {}).items() if value is not None}
+    problems: list[str] = []
+
+    if env_name is not None and env_name not in ENV_SECTIONS:
+        problems.append(f"--env: expected development or production, got {env_name!r}")
+        env_name = None
+
+    cfg_path = _config_location(config_path, env)
+    cfg_data, _ = _read_document(cfg_path, "JSON", problems)
+    sched_path = _schedule_location(schedule_path, env)
+    sched_data, sched_lines = _read_document(sched_path, "YAML", problems) if sched_path else (None, {})
+
+    config_flags, schedule_flags = _split_flags(flags)
+    schedule_problems: list[str] = []
+    schedule, sched_tree = _build_schedule(
+        sched_path.path if sched_path else None,
+        sched_data,
+        sched_lines,
+        env_name,
+        schedule_flags,
+        schedule_problems,
+    )
+    config, cfg_tree, notes = _build_config(
+        cfg_path.path, cfg_data, env, config_flags, schedule, sched_tree, problems
+    )
+    problems += schedule_problems  # config.json's problems first, as in the order of the files
+    if problems:
+        raise InvalidConfiguration(_unique_redacted(problems, cfg_data, sched_data, env, flags))
+    assert config is not None and schedule is not None
+    settings = Settings(**dict(config), schedule=schedule)
+
+    sources = {f"schedule.{key}": src for key, src in _sources(schedule, sched_tree).items()}
+    sources = {**_sources(config, cfg_tree), **sources}
+    return LoadedSettings(
+        settings=settings,
+        sources=sources,
+        config_path=cfg_path.path if cfg_data is not None else None,
+        schedule_path=sched_path.path if sched_path and sched_data is not None else None,
+        env_name=env_name,
+        notes=notes,
+    )
+
+
+# ------------------------------------------------------------------------------------------- locations
+
+
+def config_file_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Where config.json is looked for without ``--config``: ``$ALPHAHOME_CONFIG``, else
+    ``~/.alphahome/config.json``."""
+    return _config_location(None, os.environ if environ is None else environ).path
+
+
+def _config_location(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> _Location:
+    if explicit:
+        return _Location(Path(explicit).expanduser().absolute(), True, "--config")
+    if env.get(CONFIG_ENV):
+        return _Location(Path(env[CONFIG_ENV]).expanduser().absolute(), True, f"${CONFIG_ENV}")
+    return _Location(DEFAULT_CONFIG_PATH.expanduser(), False, "default location")
+
+
+def _schedule_location(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> _Location | None:
+    if explicit:
+        return _Location(Path(explicit).expanduser().absolute(), True, "--schedule-config")
+    if env.get(SCHEDULE_ENV):
+        return _Location(Path(env[SCHEDULE_ENV]).expanduser().absolute(), True, f"${SCHEDULE_ENV}")
+    if REPO_SCHEDULE_PATH.is_file():
+        return _Location(REPO_SCHEDULE_PATH.resolve(), True, "the working directory")
+    return None
+
+
+@dataclass(frozen=True)
+class _Location:
+    """A file to read, whether it must exist, and what named it (for the "not found" message)."""
+
+    path: Path
+    required: bool
+    how: str
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+class _StrictYamlLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key written twice in one mapping (PyYAML silently keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.setdefault(key, key_node.start_mark.line)
+            except TypeError:  # unhashable key: construct_mapping reports it
+                continue
+            if first != key_node.start_mark.line:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first written at line {first + 1})",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep)
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _read_document(
+    location: _Location, kind: str, problems: list[str]
+) -> tuple[dict[str, Any] | None, dict[Path_, int]]:
+    """The mapping in a JSON or YAML file (None if absent/unusable, problems noted) and, for YAML, the line
+    of every key."""
+    path = location.path
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # -sig: tolerate the BOM Windows editors write
+    except FileNotFoundError:
+        if location.required:
+            problems.append(f"{path}: file not found (named by {location.how})")
+        return None, {}
+    except IsADirectoryError:
+        problems.append(f"{path}: is a directory, not a {kind} file")
+        return None, {}
+    except UnicodeDecodeError as exc:
+        problems.append(f"{path}: cannot read: not UTF-8 text (byte {exc.start})")
+        return None, {}
+    except OSError as exc:
+        problems.append(f"{path}: cannot read: {exc.strerror or exc}")
+        return None, {}
+
+    lines: dict[Path_, int] = {}
+    try:
+        if kind == "JSON":
+            data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        else:
+            loader = _StrictYamlLoader(text)
+            try:
+                node = loader.get_single_node()
+                data = loader.construct_document(node) if node is not None else {}
+                lines = _yaml_key_lines(node)
+            finally:
+                loader.dispose()
+    except json.JSONDecodeError as exc:
+        problems.append(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
+        return None, {}
+    except _DuplicateKey as exc:
+        problems.append(f"{path}: invalid JSON: the key {exc.args[0]!r} is written twice in one object")
+        return None, {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        problems.append(f"{path}: invalid YAML{where}: {what}")
+        return None, {}
+    except yaml.YAMLError as exc:
+        problems.append(f"{path}: invalid YAML: {exc}")
+        return None, {}
+    if data is None:  # an empty YAML file: nothing overridden
+        data = {}
+    if not isinstance(data, dict):
+        problems.append(f"{path}: expected a mapping of keys at the top level, got {describe_value(data)}")
+        return None, {}
+    return data, lines
+
+
+def _yaml_key_lines(node: yaml.Node | None, prefix: Path_ = ()) -> dict[Path_, int]:
+    lines: dict[Path_, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                path = (*prefix, key_node.value)
+                lines[path] = key_node.start_mark.line + 1
+                lines.update(_yaml_key_lines(value_node, path))
+    return lines
+
+
+# --------------------------------------------------------------------------------------------- merging
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where one leaf value came from, and how to point at it in a message."""
+
+    source: ValueSource
+    name: str  # the file path, "environment variable X" or "flag --x"
+    written_as: Path_ | None = None  # the key path as written in that file (None: not a file)
+    line: int | None = None
+
+
+class _Tree:
+    """A nested dict being merged, layer over layer, remembering the origin of each leaf set."""
+
+    def __init__(self, base: dict[str, Any]) -> None:
+        self.data = copy.deepcopy(base)
+        self.origins: dict[Path_, _Origin] = {}
+
+    def copy(self) -> _Tree:
+        other = _Tree(self.data)
+        other.origins = dict(self.origins)
+        return other
+
+    def put(self, path: Path_, value: Any, origin: _Origin) -> None:
+        for known in [p for p in self.origins if p[: len(path)] == path or path[: len(p)] == p]:
+            del self.origins[known]
+        node = self.data
+        for key in path[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        node[path[-1]] = copy.deepcopy(value)
+        self.origins[path] = origin
+
+    def origin_of(self, path: Path_) -> _Origin | None:
+        """The origin of the value at ``path`` or of the leaf containing it."""
+        leaf = self.leaf_of(path)
+        return None if leaf is None else self.origins[leaf]
+
+    def leaf_of(self, path: Path_) -> Path_ | None:
+        """The path of the leaf that holds ``path`` (itself or a parent), if any layer set it."""
+        for n in range(len(path), 0, -1):
+            if path[:n] in self.origins:
+                return path[:n]
+        return None
+
+    def validate(self, model: type[BaseModel], problems: list[str]) -> BaseModel | None:
+        try:
+            return model.model_validate(self.data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                problems.append(self._explain(model, error))
+            return None
+
+    def _explain(self, model: type[BaseModel], error: Any) -> str:
+        loc: tuple[str | int, ...] = tuple(error["loc"])
+        key_loc = tuple(itertools.takewhile(lambda part: isinstance(part, str), loc))
+        what = _describe_error(model, loc, error)
+        leaf = self.leaf_of(key_loc)  # type: ignore[arg-type]
+        if leaf is not None:
+            origin: _Origin | None = self.origins[leaf]
+        else:  # a check over a whole section: name a source that fed it
+            origin = next((o for p, o in self.origins.items() if p[: len(key_loc)] == key_loc), None)
+        if origin is None:
+            return f"{_dotted(loc)}: {what}"
+        if origin.written_as is None:  # an environment variable or a flag
+            key = _dotted(loc)
+            return (
+                f"{origin.name}: {what}"
+                if origin.name.endswith(f" {key}")
+                else f"{origin.name} ({key}): {what}"
+            )
+        if leaf is None:
+            return f"{origin.name}: {_dotted(loc)}: {what}"
+        written = origin.written_as + loc[len(leaf) :]
+        line = f" (line {origin.line})" if origin.line else ""
+        return f"{origin.name}: {_dotted(written)}{line}: {what}"
+
+
+def _leaves(data: Any, prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+    """(path, value) of each non-mapping value; an empty mapping is a leaf too."""
+    if isinstance(data, dict) and data:
+        for key, value in data.items():
+            yield from _leaves(value, (*prefix, str(key)))
+    else:
+        yield prefix, data
+
+
+def _split_flags(flags: dict[str, object]) -> tuple[dict[Path_, object], dict[Path_, object]]:
+    """Dotted flag keys -> (config.json paths, schedule paths)."""
+    config: dict[Path_, object] = {}
+    schedule: dict[Path_, object] = {}
+    for key, value in flags.items():
+        path = tuple(key.split("."))
+        if path[0] == "schedule":
+            schedule[path[1:]] = value
+        elif path[0] in _SCHEDULE_SECTIONS and (
+            path[0] != "database" or (len(path) > 1 and path[1] in ScheduleDatabase.model_fields)
+        ):
+            schedule[path] = value
+        else:
+            config[path] = value
+    return config, schedule
+
+
+def _flag_origin(path: Path_, schedule: bool) -> _Origin:
+    key = ".".join(path)
+    label = FLAG_NAMES.get(key, key) if schedule else key
+    return _Origin(source=f"flag:{label}", name=f"flag {label}")
+
+
+def _override_leaves(section: dict[str, Any]) -> Iterator[tuple[Path_, Any, Path_]]:
+    """(target path, value, path inside the section) of an override section: nested keys under a section
+    name, flat keys (the seed's form) under the section that has a field of that name."""
+    owner = {
+        name: sec
+        for sec in _SCHEDULE_SECTIONS
+        for name in ScheduleConfig.model_fields[sec].annotation.model_fields
+    }  # type: ignore[union-attr]
+    for key, value in section.items():
+        key = str(key)
+        if key in _SCHEDULE_SECTIONS:
+            for path, item in _leaves(value, (key,)):
+                yield path, item, path
+        else:  # an unknown flat key goes where its nearest spelling lives, for a useful did-you-mean
+            near = difflib.get_close_matches(key, list(owner), n=1)
+            yield (owner.get(key) or owner.get(near[0] if near else "", "production"), key), value, (key,)
+
+
+def _build_schedule(
+    path: Path | None,
+    data: dict[str, Any] | None,
+    lines: dict[Path_, int],
+    env_name: str | None,
+    flags: dict[Path_, object],
+    problems: list[str],
+) -> tuple[ScheduleConfig | None, _Tree]:
+    defaults = ScheduleConfig().model_dump()
+    tree = _Tree({k: v for k, v in defaults.items() if k not in _OVERRIDE_SECTIONS})
+    if data is not None:
+        assert path is not None
+        for leaf, value in _leaves({k: v for k, v in data.items() if k not in _OVERRIDE_SECTIONS}):
+            if leaf:
+                tree.put(leaf, value, _Origin(f"yaml:{path}", str(path), leaf, lines.get(leaf)))
+        sections = {name: data.get(name) for name in _OVERRIDE_SECTIONS}
+        for name in _OVERRIDE_SECTIONS:
+            tree.put(
+                (name,), sections[name] or {}, _Origin(f"yaml:{path}", str(path), (name,), lines.get((name,)))
+            )
+    else:
+        sections = {"development": DEFAULT_DEVELOPMENT, "production_override": DEFAULT_PRODUCTION_OVERRIDE}
+        for name in _OVERRIDE_SECTIONS:
+            tree.data[name] = copy.deepcopy(sections[name])
+    tree.validate(ScheduleConfig, problems)
+
+    # Each override section is checked whether or not --env selects it: `validate` must see both.
+    merged: dict[str, _Tree] = {}
+    for name in _OVERRIDE_SECTIONS:
+        section = sections[name] or {}
+        merged[name] = over = tree.copy()
+        if not isinstance(section, dict):
+            continue  # reported above: "expected a mapping"
+        source = f"yaml:{path} [{name}]" if data is not None else f"default [{name}]"
+        for target, value, inside in _override_leaves(section):
+            written = (name, *inside)
+            over.put(target, value, _Origin(source, str(path), written, lines.get(written)))
+        over.validate(ScheduleConfig, problems)
+
+    final = merged[ENV_SECTIONS[env_name]] if env_name else tree.copy()
+    for key, value in flags.items():
+        for leaf, item in _leaves(value, key):
+            final.put(leaf, item, _flag_origin(key, schedule=True))
+    return final.validate(ScheduleConfig, problems), final  # type: ignore[return-value]
+
+
+def _build_config(
+    path: Path,
+    data: dict[str, Any] | None,
+    env: Mapping[str, str],
+    flags: dict[Path_, object],
+    schedule: ScheduleConfig | None,
+    sched_tree: _Tree,
+    problems: list[str],
+) -> tuple[ConfigFile | None, _Tree, dict[str, str]]:
+    tree = _Tree(ConfigFile().model_dump())
+    if data is not None:
+        for leaf, value in _leaves(data):
+            tree.put(leaf, value, _Origin(f"file:{path}", str(path), leaf))
+        # The file alone must be valid, even where the environment or a flag overrides it.
+        tree.validate(ConfigFile, problems)
+    for var, leaf in ENV_VARS.items():
+        if env.get(var, "").strip():
+            tree.put(leaf, env[var], _Origin(f"env:{var}", f"environment variable {var}"))
+    for key, value in flags.items():
+        for leaf, item in _leaves(value, key):
+            tree.put(leaf, item, _flag_origin(key, schedule=False))
+
+    notes: dict[str, str] = {}
+    if schedule is not None:
+        pairs = (("max_size", "connection_pool_size"), ("timeout", "connection_timeout"))
+        for pool_key, yaml_key in pairs:
+            pool_path = ("database", "pool_config", pool_key)
+            yaml_origin = sched_tree.origin_of(("database", yaml_key))
+            pool_origin = tree.origin_of(pool_path)
+            if yaml_origin is None:
+                continue
+            if pool_origin is None:
+                value = getattr(schedule.database, yaml_key)
+                linked = _Origin(
+                    f"{yaml_origin.source} via database.{yaml_key}",
+                    yaml_origin.name,
+                    yaml_origin.written_as,
+                    yaml_origin.line,
+                )
+                tree.put(pool_path, value, linked)
+            else:
+                notes[f"schedule.database.{yaml_key}"] = (
+                    f"not used: database.pool_config.{pool_key} is set by {pool_origin.source}"
+                )
+    return tree.validate(ConfigFile, problems), tree, notes  # type: ignore[return-value]
+
+
+def _effective_leaves(model: BaseModel) -> Iterator[tuple[Path_, Any]]:
+    """(path, value) of every effective value; the raw override sections and task overrides left
+    unset are not values."""
+    dump = model.model_dump(exclude={"development", "production_override"})
+    if isinstance(dump.get("schedule"), dict):
+        dump["schedule"] = {k: v for k, v in dump["schedule"].items() if k not in _OVERRIDE_SECTIONS}
+    if "tasks" in dump:
+        dump["tasks"] = {
+            name: {k: v for k, v in task.items() if v is not None} for name, task in dump["tasks"].items()
+        }
+    yield from _leaves(dump)
+
+
+def _sources(model: BaseModel, tree: _Tree) -> dict[str, ValueSource]:
+    """Dotted key -> source of every effective value."""
+    out: dict[str, ValueSource] = {}
+    for leaf, _ in _effective_leaves(model):
+        origin = tree.origin_of(leaf)
+        out[".".join(leaf)] = origin.source if origin else "default"
+    return out
+
+
+# -------------------------------------------------------------------------------------------- messages
+
+_TYPE_WORDS = {
+    "int_parsing": "expected an integer",
+    "int_type": "expected an integer",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected a string",
+    "dict_type": "expected a mapping of keys",
+    "model_type": "expected a mapping of keys",
+    "model_attributes_type": "expected a mapping of keys",
+    "list_type": "expected a list",
+    "date_type": "expected a date",
+    "missing": "required",
+}
+_SECRET_PATHS = {("api", "tushare_token"), ("database", "url")}
+
+
+def _describe_error(model: type[BaseModel], loc: tuple[str | int, ...], error: Any) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        allowed = _fields_at(model, tuple(p for p in loc[:-1] if isinstance(p, str)))
+        return "unknown key" + _suggest(str(loc[-1]), allowed)
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind == "literal_error":
+        what = f"expected one of {ctx.get('expected', '')}"
+    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = {
+            "greater_than_equal": "at least",
+            "greater_than": "greater than",
+            "less_than_equal": "at most",
+            "less_than": "less than",
+        }[kind]
+        limit = next(iter(ctx.values()), "")
+        what = f"must be {bound} {limit}"
+    else:
+        what = _TYPE_WORDS.get(kind) or error["msg"]
+    if kind == "missing" or tuple(loc[:2]) in _SECRET_PATHS:
+        return what
+    return f"{what}, got {describe_value(error.get('input'))}"
+
+
+def _fields_at(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
+    """The keys allowed under ``path`` of ``model`` (for did-you-mean)."""
+    current: Any = model
+    for key in path:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        info = current.model_fields.get(key)
+        if info is None:
+            return []
+        current = info.annotation
+        if getattr(current, "__origin__", None) is dict:  # tasks: dict[str, TaskOverrides]
+            current = current.__args__[1]
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _suggest(word: str, choices: Collection[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _source_name(source: ValueSource) -> str:
+    return source.split(":", 1)[1].split(" [")[0] if ":" in source else source
+
+
+def _unique_redacted(
+    problems: list[str],
+    cfg: dict[str, Any] | None,
+    sched: dict[str, Any] | None,
+    env: Mapping[str, str],
+    flags: dict[str, object],
+) -> list[str]:
+    """De-duplicated problems with every secret any layer supplied removed."""
+    secrets: list[str] = []
+    urls: list[object] = [env.get("DATABASE_URL"), flags.get("database.url")]
+    tokens: list[object] = [env.get("TUSHARE_TOKEN"), flags.get("api.tushare_token")]
+    for data in (cfg, sched):
+        section = data.get("database") if isinstance(data, dict) else None
+        urls.append(section.get("url") if isinstance(section, dict) else None)
+        section = data.get("api") if isinstance(data, dict) else None
+        tokens.append(section.get("tushare_token") if isinstance(section, dict) else None)
+    secrets += [t.strip() for t in tokens if isinstance(t, str)]
+    secrets += [p for u in urls if isinstance(u, str) and (p := url_password(u))]
+    return [redact(p, secrets) for p in dict.fromkeys(problems)]
