@@ -8,6 +8,7 @@ JSON ``null`` (and a bare ``NaN``) stay null, never 0.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,20 +17,25 @@ import pyarrow as pa
 
 from alphahome.errors import DataValidationError
 
-#: Tushare's type letters (reference §4) as Arrow types.
-TYPE_LETTERS: dict[str, pa.DataType] = {"s": pa.string(), "f": pa.float64(), "i": pa.int64()}
+#: Tushare's type letters (reference §4; 'd' = a 'YYYYMMDD' date on the wire) as Arrow types.
+TYPE_LETTERS: dict[str, pa.DataType] = {
+    "s": pa.string(),
+    "f": pa.float64(),
+    "i": pa.int64(),
+    "d": pa.date32(),
+}
 
 ColumnType = str | pa.DataType
 
 
 def arrow_type(value: ColumnType) -> pa.DataType:
-    """An Arrow type from a Tushare letter ('s', 'f', 'i') or an Arrow type."""
+    """An Arrow type from a Tushare letter ('s', 'f', 'i', 'd') or an Arrow type."""
     if isinstance(value, pa.DataType):
         return value
     try:
         return TYPE_LETTERS[value]
     except KeyError:
-        raise ValueError(f"unknown column type {value!r}: expected 's', 'f', 'i' or a pyarrow type") from None
+        raise ValueError(f"unknown column type {value!r}: expected 's', 'f', 'i', 'd' or a pyarrow type") from None
 
 
 def _is_missing(value: Any) -> bool:
@@ -59,6 +65,19 @@ def _convert(values: list[Any], target: pa.DataType, api: str, column: str) -> p
     cleaned: list[Any] = [None if _is_missing(v) else v for v in values]
     if pa.types.is_string(target) or pa.types.is_large_string(target):
         cleaned = [None if v is None else v if isinstance(v, str) else _as_string(v) for v in cleaned]
+    elif pa.types.is_date(target):
+        dates: list[dt.date | None] = []
+        for v in cleaned:
+            if v is None or isinstance(v, dt.date):
+                dates.append(v)
+                continue
+            try:
+                dates.append(dt.datetime.strptime(_as_string(v).replace("-", ""), "%Y%m%d").date())
+            except ValueError:
+                raise DataValidationError(
+                    f"tushare API '{api}' returned {v!r} in date column '{column}' (expected YYYYMMDD)"
+                ) from None
+        cleaned = dates
     elif pa.types.is_integer(target):
         out: list[int | None] = []
         for v in cleaned:
