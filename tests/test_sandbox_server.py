@@ -14,10 +14,12 @@ import aiohttp
 import pandas as pd
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alphahome.sandbox.apidef import ApiDef, FieldDef
 from alphahome.sandbox.faults import SYSTEM_ERROR_CODE
-from alphahome.sandbox.server import SandboxServer, run_sandbox_in_thread
+from alphahome.sandbox.server import QueryResult, SandboxServer, json_tokens, run_sandbox_in_thread
 from alphahome.sandbox.tokens import BUILTIN_TOKENS, TOKEN_120, TOKEN_2000, TOKEN_5000, sandbox_token
 
 TOKEN_ERROR = "您的token不对，请确认。"
@@ -418,7 +420,8 @@ async def test_values_nulls_ints_floats_strings(server, session):
     assert items[2] == ["20230331", "20230420", 1.25, 1, 0, "0"]
     assert all(type(item[3]) is int for item in items if item[3] is not None)
     assert type(items[0][2]) is float
-    assert '"notice_times"' in raw and re.search(r"\[\"20231231\",\"20240320\",1000000000000\.0,3,1,\"1\"\]", raw)
+    # Ints are written without a fraction; floats never as bare integers (the SDK would infer int64).
+    assert re.search(r'\["20231231","20240320",(1e\+12|1000000000000\.0),3,1,"1"\]', raw)
 
 
 async def test_float_values_round_trip_exactly(server, session, market):
@@ -519,3 +522,43 @@ def test_thread_backed_sandbox_raises_start_up_errors(market):
     with run_sandbox_in_thread(market) as first, pytest.raises(OSError):
         with run_sandbox_in_thread(market, port=first.port):
             pass
+
+
+# ---- the JSON renderer ----------------------------------------------------------------------------------
+
+_cells = st.tuples(
+    st.one_of(st.none(), st.text(max_size=12)),
+    st.one_of(st.none(), st.floats(width=64)),
+    st.one_of(st.none(), st.integers(min_value=-(2**53), max_value=2**53)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_cells, max_size=30), st.integers(0, 35), st.integers(0, 35))
+def test_rendered_pages_read_back_as_exact_typed_values(cells, start, length):
+    frame = pd.DataFrame({
+        "s": pd.Series([c[0] for c in cells], dtype=object),
+        "f": pd.Series([c[1] for c in cells], dtype="float64"),
+        "i": pd.Series([c[2] for c in cells], dtype="Int64"),
+    })
+    api = ApiDef(name="x", fields=(FieldDef("s", "s"), FieldDef("f", "f"), FieldDef("i", "i")), params=(),
+                 required=(), row_cap=100, min_points=0, sort_desc=(), query=lambda m, p: frame)
+    result = QueryResult(api, frame)
+    got = json.loads(result.page_json(["i", "s", "f"], start, start + length))
+    expected = [
+        [i, s, None if f is None or not math.isfinite(f) else f] for s, f, i in cells[start:start + length]
+    ]
+    assert got == expected
+    for row in got:
+        assert row[0] is None or type(row[0]) is int
+        assert row[2] is None or type(row[2]) is float
+        assert row[1] is None or type(row[1]) is str
+
+
+def test_json_tokens_accept_loosely_typed_market_columns():
+    assert json_tokens(pd.Series([1, 2.0, None, "x"], dtype=object), "f").to_pylist() == [
+        "1.0", "2.0", "null", "null"]
+    assert json_tokens(pd.Series([3.0, float("nan")]), "i").to_pylist() == ["3", "null"]
+    assert json_tokens(pd.Series([20240102, None, "a\"b"], dtype=object), "s").to_pylist() == [
+        '"20240102"', "null", '"a\\"b"']
+    assert json_tokens(pd.Series(["上证", None], dtype="str"), "s").to_pylist() == ['"上证"', "null"]

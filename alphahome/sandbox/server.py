@@ -45,6 +45,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from aiohttp import web
 
 from alphahome.sandbox.faults import SYSTEM_ERROR_CODE, FaultConfig, FaultInjector, system_error_message
@@ -233,7 +235,12 @@ def select_fields(api: ApiDef, requested: Any) -> list[str]:
 
 
 class QueryResult:
-    """Every row of one query, sorted newest-first, with columns converted to JSON values on demand."""
+    """Every row of one query, sorted newest-first; pages are rendered straight to JSON text.
+
+    Each column is turned once into an Arrow array of JSON tokens (``"text"``, ``1.25``, ``3``, ``null``);
+    a page is then a slice of those arrays joined row by row. This is several times faster than
+    ``json.dumps`` on lists of Python floats, whose ``repr`` dominates the cost of a 6,000-row page.
+    """
 
     def __init__(self, api: ApiDef, frame: pd.DataFrame) -> None:
         self.api = api
@@ -245,48 +252,80 @@ class QueryResult:
         if sort_by and len(frame) > 1:
             frame = frame.sort_values(sort_by, ascending=False, kind="stable", na_position="last")
         self._frame = frame
-        self._columns: dict[str, np.ndarray] = {}
+        self._tokens: dict[str, pa.Array] = {}
         self.n_rows = len(frame)
 
-    def column(self, name: str) -> np.ndarray:
-        """A column as an object array of JSON-ready values (None for missing, ints for 'i' fields)."""
-        values = self._columns.get(name)
-        if values is None:
+    def tokens(self, name: str) -> pa.Array:
+        """A column as JSON tokens, one string per row."""
+        tokens = self._tokens.get(name)
+        if tokens is None:
             if name in self._frame.columns:
-                values = _json_column(self._frame[name], self._types[name])
+                tokens = json_tokens(self._frame[name], self._types[name])
             else:  # only for an empty result without columns
-                values = np.full(self.n_rows, None, dtype=object)
-            self._columns[name] = values
-        return values
+                tokens = pa.array(["null"] * self.n_rows, type=pa.string())
+            self._tokens[name] = tokens
+        return tokens
 
-    def page(self, names: list[str], start: int, stop: int) -> list[list[Any]]:
-        """Rows ``start:stop`` of the named columns, as lists."""
+    def page_json(self, names: list[str], start: int, stop: int) -> str:
+        """Rows ``start:stop`` of the named columns as a JSON array of arrays."""
         stop = min(stop, self.n_rows)
-        if start >= stop:
-            return []
-        block = np.empty((stop - start, len(names)), dtype=object)
-        for j, name in enumerate(names):
-            block[:, j] = self.column(name)[start:stop]
-        return block.tolist()
+        if start >= stop or not names:
+            return "[" + ",".join("[]" for _ in range(max(0, stop - start))) + "]"
+        columns = [self.tokens(name).slice(start, stop - start) for name in names]
+        rows = pc.binary_join_element_wise(*columns, ",") if len(columns) > 1 else columns[0]
+        return "[[" + "],[".join(rows.to_pylist()) + "]]"
 
 
-def _json_column(series: pd.Series, kind: str) -> np.ndarray:
+# JSON needs these escaped inside strings; Arrow's regex engine is RE2.
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+
+
+def json_tokens(series: pd.Series, kind: str) -> pa.Array:
+    """A column as an Arrow string array of JSON tokens, by Tushare type (s, f, i); missing -> ``null``.
+
+    Floats keep their exact value (shortest round-trip digits) and always read back as floats (``57.0``);
+    NaN and infinities become ``null``.
+    """
     if kind in ("f", "i"):
         numeric = series if pd.api.types.is_numeric_dtype(series) else pd.to_numeric(series, errors="coerce")
-        floats = numeric.to_numpy(dtype="float64", na_value=np.nan)
-        bad = ~np.isfinite(floats)
-        if kind == "i":
-            out = np.where(bad, 0, floats).astype(np.int64).astype(object)
+        if kind == "i" and pd.api.types.is_integer_dtype(numeric) and not numeric.hasnans:
+            tokens = pc.cast(pa.array(numeric.to_numpy(dtype=np.int64)), pa.string())
         else:
-            out = floats.astype(object)
-        if bad.any():
-            out[bad] = None
-        return out
-    out = np.array(series.to_numpy(dtype=object), dtype=object, copy=True)
-    missing = pd.isna(out)
-    if missing.any():
-        out[missing] = None
-    return out
+            floats = numeric.to_numpy(dtype="float64", na_value=np.nan)
+            missing = ~np.isfinite(floats)
+            if kind == "i":
+                ints = np.where(missing, 0, floats).astype(np.int64)
+                tokens = pc.cast(pa.array(ints, mask=missing), pa.string())
+            else:
+                tokens = pc.cast(pa.array(floats, mask=missing), pa.string())
+                # Arrow writes 57.0 as "57": add ".0" so that clients read a float, as from the real service.
+                bare = pc.invert(pc.or_(pc.match_substring(tokens, "."), pc.match_substring(tokens, "e")))
+                if pc.any(bare).as_py():
+                    tokens = pc.if_else(bare, pc.binary_join_element_wise(tokens, ".0", ""), tokens)
+        return pc.fill_null(tokens, "null")
+    try:
+        text = pa.array(series, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        text = None
+    if text is None or not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        text = pa.array([None if _is_missing(v) else _as_text(v) for v in series.tolist()], type=pa.string())
+    text = text.cast(pa.string())
+    if pc.any(pc.match_substring_regex(text, _NEEDS_ESCAPE)).as_py():
+        dumped = [None if v is None else json.dumps(v, ensure_ascii=False) for v in text.to_pylist()]
+        return pc.fill_null(pa.array(dumped, type=pa.string()), "null")
+    return pc.fill_null(pc.binary_join_element_wise('"', text, '"', ""), "null")
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NA or value is pd.NaT
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.strftime("%Y%m%d")
+    if isinstance(value, np.generic):
+        value = value.item()
+    return str(value)
 
 
 def _json_default(value: Any) -> Any:
@@ -303,6 +342,23 @@ def encode_envelope(envelope: Mapping[str, Any]) -> bytes:
     return json.dumps(
         envelope, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default
     ).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A successful answer's data, with its rows already rendered as JSON text."""
+
+    fields: list[str]
+    items_json: str
+    n_items: int
+    has_more: bool
+
+    def encode(self, request_id: str) -> bytes:
+        """The whole success envelope."""
+        fields = json.dumps(self.fields, ensure_ascii=False, separators=(",", ":"))
+        more = "true" if self.has_more else "false"
+        return (f'{{"request_id":"{request_id}","code":0,"msg":"","data":{{"fields":{fields},'
+                f'"items":{self.items_json},"has_more":{more}}}}}').encode()
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -460,21 +516,22 @@ class SandboxServer:
             stats.faults["delay"] += 1
             await asyncio.sleep(self._injector.config.delay_seconds if self._injector else 0.0)
 
-        rows, has_more = 0, False
+        code, rows, has_more = 0, 0, False
         if fault is not None and fault.kind == "system":
             stats.faults["system"] += 1
-            envelope = _error(request_id, SYSTEM_ERROR_CODE, system_error_message(request_id))
+            code, payload = SYSTEM_ERROR_CODE, encode_envelope(
+                _error(request_id, SYSTEM_ERROR_CODE, system_error_message(request_id)))
         else:
             try:
-                data = self._answer(body, api_name, forced_quota=fault is not None and fault.kind == "quota")
-                envelope = {"request_id": request_id, "code": 0, "msg": "", "data": data}
-                rows, has_more = len(data["items"]), data["has_more"]
+                page = self._answer(body, api_name, forced_quota=fault is not None and fault.kind == "quota")
+                rows, has_more = page.n_items, page.has_more
+                payload = page.encode(request_id)
             except ApiError as exc:
-                envelope = _error(request_id, exc.code, exc.msg)
+                code, payload = exc.code, encode_envelope(_error(request_id, exc.code, exc.msg))
             except Exception:
                 log.exception("sandbox: internal error answering %s", api_name)
-                envelope = _error(request_id, SYSTEM_ERROR_CODE, system_error_message(request_id))
-        code = envelope["code"]
+                code, payload = SYSTEM_ERROR_CODE, encode_envelope(
+                    _error(request_id, SYSTEM_ERROR_CODE, system_error_message(request_id)))
         if code == 0:
             stats.ok[api_name or ""] += 1
             stats.rows[api_name or ""] += rows
@@ -482,7 +539,6 @@ class SandboxServer:
             stats.errors[code] += 1
         self._record(api_name, body, code, rows, has_more, fault_kind)
 
-        payload = encode_envelope(envelope)
         if fault is not None and fault.kind == "truncate":
             stats.faults["truncate"] += 1
             payload = payload[: len(payload) // 2]
@@ -498,8 +554,8 @@ class SandboxServer:
             code=code, rows=rows, has_more=has_more, fault=fault,
         ))
 
-    def _answer(self, body: dict[str, Any] | None, api_name: str | None, *, forced_quota: bool) -> dict[str, Any]:
-        """The ``data`` of a successful answer; raises ``ApiError`` in the reference's order."""
+    def _answer(self, body: dict[str, Any] | None, api_name: str | None, *, forced_quota: bool) -> Page:
+        """The page of a successful answer; raises ``ApiError`` in the reference's order."""
         if body is None:
             raise ApiError(CODE_BAD_REQUEST, BAD_BODY_ERROR)
         token = body.get("token")
@@ -536,8 +592,9 @@ class SandboxServer:
         result = self._query(api, params)
         stop = result.n_rows if limit is None else min(result.n_rows, offset + limit)
         stop = min(stop, offset + api.row_cap)
-        items = result.page(names, offset, stop)
-        return {"fields": names, "items": items, "has_more": offset + len(items) < result.n_rows}
+        n_items = max(0, stop - offset)
+        return Page(fields=names, items_json=result.page_json(names, offset, stop), n_items=n_items,
+                    has_more=offset + n_items < result.n_rows)
 
     def _query(self, api: ApiDef, params: dict[str, str]) -> QueryResult:
         # The market is immutable, so a paged client asking for the same rows again reuses the sorted result.
