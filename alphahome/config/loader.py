@@ -30,9 +30,13 @@ from alphahome.config.settings import (
     DEFAULT_DEVELOPMENT,
     DEFAULT_PRODUCTION_OVERRIDE,
     ConfigFile,
+    MonitoringConfig,
+    NetworkConfig,
+    ProductionSchedule,
     ScheduleConfig,
     ScheduleDatabase,
     Settings,
+    TaskFilter,
 )
 from alphahome.errors import ConfigError
 
@@ -97,19 +101,26 @@ class LoadedSettings:
         problems = []
         for name in self.settings.tasks:
             if name not in known:
-                where = self.sources.get(f"tasks.{name}", "config")
-                problems.append(
-                    f"{_source_name(where)}: tasks.{name}: unknown dataset{_suggest(name, known)}"
-                )
+                where = self._source_name(f"tasks.{name}")
+                problems.append(f"{where}: tasks.{name}: unknown dataset{_suggest(name, known)}")
         for name in self.settings.schedule.task_filter.exclude_tasks:
             if name not in known:
-                where = self.sources.get("schedule.task_filter.exclude_tasks", "config")
+                where = self._source_name("schedule.task_filter.exclude_tasks")
                 problems.append(
-                    f"{_source_name(where)}: task_filter.exclude_tasks: unknown dataset {name!r}"
-                    f"{_suggest(name, known)}"
+                    f"{where}: task_filter.exclude_tasks: unknown dataset {name!r}{_suggest(name, known)}"
                 )
         if problems:
             raise InvalidConfiguration(problems)
+
+    def _source_name(self, key: str) -> str:
+        """The file, variable or flag that set ``key`` or a value under it."""
+        source = next(
+            (src for k, src in self.sources.items() if k == key or k.startswith(key + ".")), "default"
+        )
+        kind, _, rest = source.partition(":")
+        if kind in ("file", "yaml"):
+            return rest.split(" [")[0].split(" via ")[0]
+        return {"env": "environment variable ", "flag": "flag "}.get(kind, "") + rest if rest else source
 
     def values(self) -> dict[str, object]:
         """Dotted key -> effective value, the same keys as ``sources``, safe to print: the token and the
@@ -237,16 +248,17 @@ class _StrictYamlLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             try:
-                first = seen.setdefault(key, key_node.start_mark.line)
-            except TypeError:  # unhashable key: construct_mapping reports it
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: construct_mapping reports it
                 continue
-            if first != key_node.start_mark.line:
+            if first is not None:
                 raise yaml.constructor.ConstructorError(
                     None,
                     None,
                     f"duplicate key {key!r} (first written at line {first + 1})",
                     key_node.start_mark,
                 )
+            seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep)
 
 
@@ -293,7 +305,7 @@ def _read_document(
             loader = _StrictYamlLoader(text)
             try:
                 node = loader.get_single_node()
-                data = loader.construct_document(node) if node is not None else {}
+                data = loader.construct_document(node) if node is not None else None
                 lines = _yaml_key_lines(node)
             finally:
                 loader.dispose()
@@ -312,7 +324,7 @@ def _read_document(
     except yaml.YAMLError as exc:
         problems.append(f"{path}: invalid YAML: {exc}")
         return None, {}
-    if data is None:  # an empty YAML file: nothing overridden
+    if data is None and kind == "YAML":  # only comments: nothing overridden
         data = {}
     if not isinstance(data, dict):
         problems.append(f"{path}: expected a mapping of keys at the top level, got {describe_value(data)}")
@@ -417,7 +429,7 @@ def _leaves(data: Any, prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
     if isinstance(data, dict) and data:
         for key, value in data.items():
             yield from _leaves(value, (*prefix, str(key)))
-    else:
+    elif prefix:
         yield prefix, data
 
 
@@ -444,22 +456,34 @@ def _flag_origin(path: Path_, schedule: bool) -> _Origin:
     return _Origin(source=f"flag:{label}", name=f"flag {label}")
 
 
+#: a schedule key -> its section (the flat form of override sections; key names are unique across sections)
+_FLAT_KEY_SECTION = {
+    key: section
+    for section, model in (
+        ("production", ProductionSchedule),
+        ("task_filter", TaskFilter),
+        ("monitoring", MonitoringConfig),
+        ("database", ScheduleDatabase),
+        ("network", NetworkConfig),
+    )
+    for key in model.model_fields
+}
+
+
 def _override_leaves(section: dict[str, Any]) -> Iterator[tuple[Path_, Any, Path_]]:
     """(target path, value, path inside the section) of an override section: nested keys under a section
     name, flat keys (the seed's form) under the section that has a field of that name."""
-    owner = {
-        name: sec
-        for sec in _SCHEDULE_SECTIONS
-        for name in ScheduleConfig.model_fields[sec].annotation.model_fields
-    }  # type: ignore[union-attr]
     for key, value in section.items():
         key = str(key)
         if key in _SCHEDULE_SECTIONS:
             for path, item in _leaves(value, (key,)):
                 yield path, item, path
         else:  # an unknown flat key goes where its nearest spelling lives, for a useful did-you-mean
-            near = difflib.get_close_matches(key, list(owner), n=1)
-            yield (owner.get(key) or owner.get(near[0] if near else "", "production"), key), value, (key,)
+            near = difflib.get_close_matches(key, list(_FLAT_KEY_SECTION), n=1)
+            section = _FLAT_KEY_SECTION.get(key) or _FLAT_KEY_SECTION.get(
+                near[0] if near else "", "production"
+            )
+            yield (section, key), value, (key,)
 
 
 def _build_schedule(
@@ -475,13 +499,11 @@ def _build_schedule(
     if data is not None:
         assert path is not None
         for leaf, value in _leaves({k: v for k, v in data.items() if k not in _OVERRIDE_SECTIONS}):
-            if leaf:
-                tree.put(leaf, value, _Origin(f"yaml:{path}", str(path), leaf, lines.get(leaf)))
-        sections = {name: data.get(name) for name in _OVERRIDE_SECTIONS}
+            tree.put(leaf, value, _Origin(f"yaml:{path}", str(path), leaf, lines.get(leaf)))
+        # A file without a section overrides nothing (the built-in sections are for when there is no file).
+        sections = {name: {} if data.get(name) is None else data[name] for name in _OVERRIDE_SECTIONS}
         for name in _OVERRIDE_SECTIONS:
-            tree.put(
-                (name,), sections[name] or {}, _Origin(f"yaml:{path}", str(path), (name,), lines.get((name,)))
-            )
+            tree.put((name,), sections[name], _Origin(f"yaml:{path}", str(path), (name,), lines.get((name,))))
     else:
         sections = {"development": DEFAULT_DEVELOPMENT, "production_override": DEFAULT_PRODUCTION_OVERRIDE}
         for name in _OVERRIDE_SECTIONS:
@@ -491,14 +513,16 @@ def _build_schedule(
     # Each override section is checked whether or not --env selects it: `validate` must see both.
     merged: dict[str, _Tree] = {}
     for name in _OVERRIDE_SECTIONS:
-        section = sections[name] or {}
+        section = sections[name]
         merged[name] = over = tree.copy()
         if not isinstance(section, dict):
             continue  # reported above: "expected a mapping"
         source = f"yaml:{path} [{name}]" if data is not None else f"default [{name}]"
         for target, value, inside in _override_leaves(section):
             written = (name, *inside)
-            over.put(target, value, _Origin(source, str(path), written, lines.get(written)))
+            over.put(
+                target, value, _Origin(source, str(path or "built-in defaults"), written, lines.get(written))
+            )
         over.validate(ScheduleConfig, problems)
 
     final = merged[ENV_SECTIONS[env_name]] if env_name else tree.copy()
@@ -627,7 +651,8 @@ def _describe_error(model: type[BaseModel], loc: tuple[str | int, ...], error: A
 def _fields_at(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
     """The keys allowed under ``path`` of ``model`` (for did-you-mean)."""
     current: Any = model
-    for key in path:
+    keys = iter(path)
+    for key in keys:
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
         info = current.model_fields.get(key)
@@ -636,6 +661,7 @@ def _fields_at(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
         current = info.annotation
         if getattr(current, "__origin__", None) is dict:  # tasks: dict[str, TaskOverrides]
             current = current.__args__[1]
+            next(keys, None)  # the mapping's own key, e.g. the dataset name
     if isinstance(current, type) and issubclass(current, BaseModel):
         return list(current.model_fields)
     return []
@@ -651,10 +677,6 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
-
-
-def _source_name(source: ValueSource) -> str:
-    return source.split(":", 1)[1].split(" [")[0] if ":" in source else source
 
 
 def _unique_redacted(
