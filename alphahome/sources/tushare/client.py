@@ -402,10 +402,10 @@ class TushareClient:
         """All rows of one query as a ``pyarrow.Table`` (paged as :meth:`pages` does).
 
         Columns are ``fields`` in order (the server's columns when ``fields`` is empty), present even when
-        there are no rows. ``types`` maps columns to 's'/'f'/'i'/'d' (d: a YYYYMMDD date → date32) or Arrow
-        types; untyped columns are
-        inferred from the values (a column with no value at all is of Arrow's null type). JSON null stays
-        null. A requested field the server does not send is logged and left null.
+        there are no rows. ``types`` maps columns to 's'/'f'/'i'/'d' ('d': a YYYYMMDD date → date32) or
+        Arrow types; untyped columns are inferred from the values (a column with no value at all is of
+        Arrow's null type). JSON null stays null. A requested field the server does not send is logged
+        and left null.
         """
         wanted = [f for f in fields_text(fields).split(",") if f]
         columns: list[str] | None = wanted or None

@@ -229,8 +229,10 @@ class RateLimiter:
         """
         state = self._state(api)
         started = self.clock.now()
+        # The lock is only ever held across an await by a waiter that sleeps: finding it taken means
+        # this call is held back too.
+        waited = state.lock.locked()
         async with state.lock:
-            waited = False
             while True:
                 now = self.clock.now()
                 delay, blocking = self._delay(state, now)
@@ -256,7 +258,7 @@ class RateLimiter:
                 state.logs["day"].append(now)
             state.stats.calls += 1
             spent = now - started
-            if waited or spent > _EPSILON:  # queued behind other waiters of this API counts too
+            if waited:
                 state.stats.waits += 1
                 state.stats.wait_seconds += spent
             return spent

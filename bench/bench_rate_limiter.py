@@ -1,0 +1,147 @@
+"""Benchmark: how much of each API's budget the client uses against a sandbox that enforces quotas.
+
+Several APIs are called at once, each by several concurrent workers, for several (time-scaled) minutes,
+through one TushareClient and one RateLimiter, against the sandbox enforcing Tushare's per-token, per-API
+quotas. Printed per API: the server's quota, the client's budget, calls per minute achieved, the share of
+the budget used (target >= 90%) and the 40203 quota errors met (target 0 when the budget is right).
+
+A second scenario starts with a budget *above* the server's quota: the client must learn the real N from
+the first 40203 message and then run at it.
+
+    python bench/bench_rate_limiter.py                       # time scale 0.1: a minute lasts 6 s
+    python bench/bench_rate_limiter.py --minutes 5 --time-scale 0.05 --workers 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from alphahome.sandbox.apidef import ApiDef, FieldDef
+from alphahome.sandbox.quota import QuotaLimits
+from alphahome.sandbox.server import SandboxServer
+from alphahome.sandbox.tokens import TOKEN_2000
+from alphahome.sources.tushare.client import TushareClient
+from alphahome.sources.tushare.rate_limiter import Budget, RateLimiter, default_budget
+
+POINTS = 2000
+#: API -> the server's per-minute quota (the 2000-point tier's 200, stock_basic's own 50).
+SERVER_QUOTAS: dict[str, int] = {"daily": 200, "adj_factor": 200, "daily_basic": 200, "stock_basic": 50}
+
+_ROWS = pd.DataFrame({"ts_code": ["000001.SZ", "600000.SH", "300750.SZ"], "trade_date": ["20240102"] * 3,
+                      "value": [1.5, None, 3.25]})
+
+
+def _query(market: object, params: Mapping[str, str]) -> pd.DataFrame:
+    return _ROWS
+
+
+class QuotaMarket:
+    """Small answers, so that the measurement is about the rate limiter rather than the market."""
+
+    apis: Mapping[str, ApiDef] = {
+        name: ApiDef(name=name, fields=(FieldDef("ts_code", "s"), FieldDef("trade_date", "s"), FieldDef("value")),
+                     params=("trade_date",), required=(), row_cap=6000, min_points=POINTS,
+                     sort_desc=("ts_code",), query=_query)
+        for name in SERVER_QUOTAS
+    }
+
+
+@dataclass
+class Outcome:
+    api: str
+    server_quota: int
+    budget: int
+    ok: int
+    quota_errors: int
+    waits: int
+    final_budget: int | None
+
+
+async def run_scenario(*, time_scale: float, minutes: float, workers: int, budgets: dict[str, int]) -> tuple[
+    list[Outcome], float
+]:
+    overrides = {api: QuotaLimits(per_minute=n) for api, n in SERVER_QUOTAS.items()}
+    async with SandboxServer(QuotaMarket(), time_scale=time_scale, quota_overrides=overrides) as server:
+        limiter = RateLimiter({api: Budget(per_minute=n) for api, n in budgets.items()}, time_scale=time_scale)
+        async with TushareClient(TOKEN_2000, server.url, limiter=limiter, retry_delay=0.05,
+                                 max_concurrency=len(budgets) * workers) as client:
+            duration = minutes * limiter.window_seconds("minute")
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + duration
+
+            async def worker(api: str) -> None:
+                while loop.time() < deadline:
+                    # Each call must be granted before the deadline to count: stop waiting past it.
+                    remaining = deadline - loop.time()
+                    try:
+                        async with asyncio.timeout(remaining):
+                            await client.call(api, {"trade_date": "20240102"}, "ts_code,trade_date,value")
+                    except TimeoutError:
+                        return
+
+            started = time.perf_counter()
+            async with asyncio.TaskGroup() as tg:
+                for api in budgets:
+                    for _ in range(workers):
+                        tg.create_task(worker(api))
+            elapsed = time.perf_counter() - started
+            stats = client.stats()
+            limiter_stats = limiter.stats()
+            outcomes = [
+                Outcome(api, SERVER_QUOTAS[api], budgets[api], stats[api].ok, stats[api].quota_errors,
+                        limiter_stats[api].waits, limiter.budget(api).per_minute)
+                for api in budgets
+            ]
+            return outcomes, elapsed / limiter.window_seconds("minute")
+
+
+def report(title: str, outcomes: list[Outcome], minutes: float) -> None:
+    print(f"\n{title}  ({minutes:.2f} scaled minutes measured)")
+    header = f"{'api':<12} {'server/min':>10} {'budget/min':>10} {'learned':>8} {'calls':>7} {'calls/min':>10} " \
+             f"{'% budget':>9} {'% server':>9} {'quota err':>9} {'waits':>7}"
+    print(header)
+    print("-" * len(header))
+    for o in outcomes:
+        per_minute = o.ok / minutes
+        effective = min(o.budget, o.final_budget or o.budget)
+        print(f"{o.api:<12} {o.server_quota:>10} {o.budget:>10} {o.final_budget or '-':>8} {o.ok:>7} "
+              f"{per_minute:>10.1f} {100 * per_minute / effective:>8.1f}% {100 * per_minute / o.server_quota:>8.1f}% "
+              f"{o.quota_errors:>9} {o.waits:>7}")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--time-scale", type=float, default=0.1, help="window scale (0.1: a minute lasts 6 s)")
+    parser.add_argument("--minutes", type=float, default=4, help="scaled minutes per scenario")
+    parser.add_argument("--workers", type=int, default=3, help="concurrent workers per API")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+
+    print(f"time scale {args.time_scale} (a minute lasts {60 * args.time_scale:g} s), {args.workers} workers "
+          f"per API, {len(SERVER_QUOTAS)} APIs at once, token tier {POINTS} points")
+
+    right = {api: default_budget(POINTS, api_specific=50 if api == "stock_basic" else None) for api in SERVER_QUOTAS}
+    outcomes, minutes = await run_scenario(time_scale=args.time_scale, minutes=args.minutes,
+                                           workers=args.workers, budgets=right)
+    report("Scenario 1: default budgets (90% of the published quota)", outcomes, minutes)
+
+    exact = dict(SERVER_QUOTAS)
+    outcomes, minutes = await run_scenario(time_scale=args.time_scale, minutes=args.minutes,
+                                           workers=args.workers, budgets=exact)
+    report("Scenario 2: budgets equal to the server's quota (100%)", outcomes, minutes)
+
+    too_high = {api: n * 2 for api, n in SERVER_QUOTAS.items()}
+    outcomes, minutes = await run_scenario(time_scale=args.time_scale, minutes=args.minutes,
+                                           workers=args.workers, budgets=too_high)
+    report("Scenario 3: budgets twice the server's quota (learned from 40203)", outcomes, minutes)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
