@@ -482,6 +482,9 @@ def test_odd_yaml_shapes(tmp_path):
     not_a_section = write_yaml(tmp_path / "zero.yaml", "production:\n  max_workers: 2\ndevelopment: 0\n")
     [problem] = problems_of(schedule_path=not_a_section, environ={})
     assert problem == f"{not_a_section}: development (line 3): expected a mapping of keys, got 0"
+    boolean = write_yaml(tmp_path / "bool.yaml", "production:\n  max_workers: yes\n")
+    [problem] = problems_of(schedule_path=boolean, environ={})
+    assert problem == f"{boolean}: production.max_workers (line 2): expected a number, got true"
     nested_typo = write_yaml(tmp_path / "typo.yaml", "production_override:\n  netwrk: {request_timeout: 3}\n")
     [problem] = problems_of(schedule_path=nested_typo, environ={})
     assert problem.startswith(f"{nested_typo}: production_override.netwrk (line 2): unknown key")

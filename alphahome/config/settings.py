@@ -37,6 +37,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -115,8 +116,23 @@ def _upper(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+_NUMBERS = (int, float, int | None, float | None)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: object, info: ValidationInfo) -> object:
+        # pydantic would read `max_workers: yes` as 1; a YAML boolean where a number belongs is a mistake.
+        if (
+            isinstance(value, bool)
+            and info.field_name
+            and cls.model_fields[info.field_name].annotation in _NUMBERS
+        ):
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
 
 
 # --------------------------------------------------------------------------------------------- config.json
