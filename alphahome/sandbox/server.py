@@ -299,8 +299,10 @@ def json_tokens(series: pd.Series, kind: str) -> pa.Array:
             else:
                 tokens = pc.cast(pa.array(floats, mask=missing), pa.string())
                 # Arrow writes 57.0 as "57": add ".0" so that clients read a float, as from the real service.
-                bare = pc.invert(pc.or_(pc.match_substring(tokens, "."), pc.match_substring(tokens, "e")))
-                if pc.any(bare).as_py():
+                with np.errstate(invalid="ignore"):
+                    integral = np.floor(floats) == floats
+                if integral.any():
+                    bare = pc.invert(pc.or_(pc.match_substring(tokens, "."), pc.match_substring(tokens, "e")))
                     tokens = pc.if_else(bare, pc.binary_join_element_wise(tokens, ".0", ""), tokens)
         return pc.fill_null(tokens, "null")
     try:

@@ -1,0 +1,121 @@
+"""Start-up time of the sandbox at each scale and the latency of large pages (run by hand; prints figures).
+
+    python bench/bench_sandbox.py                      # small + demo + large with the real market
+    python bench/bench_sandbox.py --scales demo        # one scale
+    python bench/bench_sandbox.py --synthetic          # no market needed: a 6,000-row toy daily
+
+Latency is measured from a plain HTTP client (requests, keep-alive) in the main thread against the
+server in its background thread: POST to the first byte read completely, JSON not parsed. "miss" pages
+query the market for a new trade date each time; "hit" pages repeat one query (sorted result cached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import requests
+
+from alphahome.sandbox.apidef import ApiDef, FieldDef
+from alphahome.sandbox.server import SandboxServer, run_sandbox_in_thread
+from alphahome.sandbox.tokens import TOKEN_5000
+
+DAILY_FIELDS = ("open", "high", "low", "close", "pre_close", "change", "pct_chg", "vol", "amount")
+
+
+class SyntheticMarket:
+    """6,000 stocks × 20 days of random `daily` bars, for a market-free measurement."""
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(0)
+        days = [f"202401{d:02d}" for d in range(2, 22)]
+        codes = [f"{i:06d}.SZ" for i in range(6000)]
+        frame = pd.DataFrame({"ts_code": np.tile(codes, len(days)), "trade_date": np.repeat(days, len(codes))})
+        for name in DAILY_FIELDS:
+            frame[name] = np.round(rng.random(len(frame)) * 100, 2)
+        self._by_date = {day: part.reset_index(drop=True) for day, part in frame.groupby("trade_date")}
+        self.trade_dates = days
+        self.apis: Mapping[str, ApiDef] = {"daily": ApiDef(
+            name="daily",
+            fields=(FieldDef("ts_code", "s"), FieldDef("trade_date", "s"), *(FieldDef(f) for f in DAILY_FIELDS)),
+            params=("ts_code", "trade_date", "start_date", "end_date"), required=(), row_cap=6000,
+            min_points=120, sort_desc=("trade_date",), query=self._query)}
+
+    def _query(self, market: Any, params: Mapping[str, str]) -> pd.DataFrame:
+        return self._by_date[params["trade_date"]]
+
+
+def post(session: requests.Session, url: str, api: str, params: dict[str, Any]) -> tuple[float, int, int]:
+    body = {"api_name": api, "token": TOKEN_5000, "params": params, "fields": ""}
+    started = time.perf_counter()
+    resp = session.post(url, json=body, timeout=60)
+    content = resp.content
+    elapsed = time.perf_counter() - started
+    answer = resp.json()
+    if answer["code"] != 0:
+        raise SystemExit(f"{api} {params}: {answer['code']} {answer['msg']}")
+    return elapsed, len(answer["data"]["items"]), len(content)
+
+
+def report(label: str, samples: list[tuple[float, int, int]]) -> None:
+    times = sorted(s[0] * 1000 for s in samples)
+    rows = statistics.median(s[1] for s in samples)
+    size = statistics.median(s[2] for s in samples) / 1024
+    p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+    print(f"  {label:<44} rows {rows:>6.0f}  {size:>6.0f} KiB   median {statistics.median(times):6.1f} ms"
+          f"   p95 {p95:6.1f} ms   max {times[-1]:6.1f} ms")
+
+
+def trade_dates(server: SandboxServer, count: int) -> list[str]:
+    market: Any = server.market
+    if isinstance(market, SyntheticMarket):
+        return market.trade_dates[:count]
+    cal = market.truth("trade_cal")
+    cal = cal[(cal["exchange"] == "SSE") & (cal["is_open"] == 1)]
+    daily_dates = sorted(set(market.truth("daily")["trade_date"]))
+    return [d for d in sorted(cal["cal_date"], reverse=True) if d in set(daily_dates)][:count]
+
+
+def bench_server(server: SandboxServer, label: str, pages: int) -> None:
+    print(f"{label}: started in {server.startup_seconds:.2f} s")
+    with requests.Session() as session:
+        url = server.url + "/dataapi"
+        dates = trade_dates(server, pages)
+        post(session, url, "daily", {"trade_date": dates[-1]})  # warm-up
+        report("daily by trade_date (miss)", [post(session, url, "daily", {"trade_date": d}) for d in dates])
+        report("daily by trade_date (hit)", [post(session, url, "daily", {"trade_date": dates[0]})
+                                             for _ in range(pages)])
+        if not isinstance(server.market, SyntheticMarket):
+            start, end = min(dates), max(dates)
+            report(f"daily {start}-{end} capped page (6,000)",
+                   [post(session, url, "daily", {"start_date": start, "end_date": end, "offset": i * 6000})
+                    for i in range(3)])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", default="small,demo,large")
+    parser.add_argument("--pages", type=int, default=30)
+    parser.add_argument("--synthetic", action="store_true")
+    args = parser.parse_args()
+    if args.synthetic:
+        started = time.perf_counter()
+        market = SyntheticMarket()
+        print(f"synthetic market built in {time.perf_counter() - started:.2f} s")
+        with run_sandbox_in_thread(market, quotas_enabled=False) as server:
+            bench_server(server, "synthetic", min(args.pages, 20))
+        return 0
+    for scale in args.scales.split(","):
+        with run_sandbox_in_thread(scale=scale.strip(), quotas_enabled=False) as server:
+            bench_server(server, f"scale {scale}", args.pages)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
