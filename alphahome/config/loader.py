@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import difflib
 import itertools
-import json
 import os
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,10 +21,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from alphahome.config.masking import describe_value, mask_token, mask_url_password, redact, url_password
+from alphahome.config.documents import Location, read_document
+from alphahome.config.masking import mask_token, mask_url_password, redact, url_password
+from alphahome.config.problems import describe_error, dotted, suggest
 from alphahome.config.settings import (
     DEFAULT_DEVELOPMENT,
     DEFAULT_PRODUCTION_OVERRIDE,
@@ -102,12 +102,12 @@ class LoadedSettings:
         for name in self.settings.tasks:
             if name not in known:
                 where = self._source_name(f"tasks.{name}")
-                problems.append(f"{where}: tasks.{name}: unknown dataset{_suggest(name, known)}")
+                problems.append(f"{where}: tasks.{name}: unknown dataset{suggest(name, known)}")
         for name in self.settings.schedule.task_filter.exclude_tasks:
             if name not in known:
                 where = self._source_name("schedule.task_filter.exclude_tasks")
                 problems.append(
-                    f"{where}: task_filter.exclude_tasks: unknown dataset {name!r}{_suggest(name, known)}"
+                    f"{where}: task_filter.exclude_tasks: unknown dataset {name!r}{suggest(name, known)}"
                 )
         if problems:
             raise InvalidConfiguration(problems)
@@ -166,9 +166,9 @@ def load_settings(
         env_name = None
 
     cfg_path = _config_location(config_path, env)
-    cfg_data, _ = _read_document(cfg_path, "JSON", problems)
+    cfg_data, _ = read_document(cfg_path, "JSON", problems)
     sched_path = _schedule_location(schedule_path, env)
-    sched_data, sched_lines = _read_document(sched_path, "YAML", problems) if sched_path else (None, {})
+    sched_data, sched_lines = read_document(sched_path, "YAML", problems) if sched_path else (None, {})
 
     config_flags, schedule_flags = _split_flags(flags)
     schedule_problems: list[str] = []
@@ -210,137 +210,22 @@ def config_file_path(environ: Mapping[str, str] | None = None) -> Path:
     return _config_location(None, os.environ if environ is None else environ).path
 
 
-def _config_location(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> _Location:
+def _config_location(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Location:
     if explicit:
-        return _Location(Path(explicit).expanduser().absolute(), True, "--config")
+        return Location(Path(explicit).expanduser().absolute(), True, "--config")
     if env.get(CONFIG_ENV):
-        return _Location(Path(env[CONFIG_ENV]).expanduser().absolute(), True, f"${CONFIG_ENV}")
-    return _Location(DEFAULT_CONFIG_PATH.expanduser(), False, "default location")
+        return Location(Path(env[CONFIG_ENV]).expanduser().absolute(), True, f"${CONFIG_ENV}")
+    return Location(DEFAULT_CONFIG_PATH.expanduser(), False, "default location")
 
 
-def _schedule_location(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> _Location | None:
+def _schedule_location(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Location | None:
     if explicit:
-        return _Location(Path(explicit).expanduser().absolute(), True, "--schedule-config")
+        return Location(Path(explicit).expanduser().absolute(), True, "--schedule-config")
     if env.get(SCHEDULE_ENV):
-        return _Location(Path(env[SCHEDULE_ENV]).expanduser().absolute(), True, f"${SCHEDULE_ENV}")
+        return Location(Path(env[SCHEDULE_ENV]).expanduser().absolute(), True, f"${SCHEDULE_ENV}")
     if REPO_SCHEDULE_PATH.is_file():
-        return _Location(REPO_SCHEDULE_PATH.resolve(), True, "the working directory")
+        return Location(REPO_SCHEDULE_PATH.resolve(), True, "the working directory")
     return None
-
-
-@dataclass(frozen=True)
-class _Location:
-    """A file to read, whether it must exist, and what named it (for the "not found" message)."""
-
-    path: Path
-    required: bool
-    how: str
-
-
-# ---------------------------------------------------------------------------------------------- reading
-
-
-class _StrictYamlLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key written twice in one mapping (PyYAML silently keeps the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                first = seen.get(key)
-            except TypeError:  # an unhashable key: construct_mapping reports it
-                continue
-            if first is not None:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"duplicate key {key!r} (first written at line {first + 1})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep)
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
-def _read_document(
-    location: _Location, kind: str, problems: list[str]
-) -> tuple[dict[str, Any] | None, dict[Path_, int]]:
-    """The mapping in a JSON or YAML file (None if absent/unusable, problems noted) and, for YAML, the line
-    of every key."""
-    path = location.path
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: tolerate the BOM Windows editors write
-    except FileNotFoundError:
-        if location.required:
-            problems.append(f"{path}: file not found (named by {location.how})")
-        return None, {}
-    except IsADirectoryError:
-        problems.append(f"{path}: is a directory, not a {kind} file")
-        return None, {}
-    except UnicodeDecodeError as exc:
-        problems.append(f"{path}: cannot read: not UTF-8 text (byte {exc.start})")
-        return None, {}
-    except OSError as exc:
-        problems.append(f"{path}: cannot read: {exc.strerror or exc}")
-        return None, {}
-
-    lines: dict[Path_, int] = {}
-    try:
-        if kind == "JSON":
-            data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-        else:
-            loader = _StrictYamlLoader(text)
-            try:
-                node = loader.get_single_node()
-                data = loader.construct_document(node) if node is not None else None
-                lines = _yaml_key_lines(node)
-            finally:
-                loader.dispose()
-    except json.JSONDecodeError as exc:
-        problems.append(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
-        return None, {}
-    except _DuplicateKey as exc:
-        problems.append(f"{path}: invalid JSON: the key {exc.args[0]!r} is written twice in one object")
-        return None, {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        problems.append(f"{path}: invalid YAML{where}: {what}")
-        return None, {}
-    except yaml.YAMLError as exc:
-        problems.append(f"{path}: invalid YAML: {exc}")
-        return None, {}
-    if data is None and kind == "YAML":  # only comments: nothing overridden
-        data = {}
-    if not isinstance(data, dict):
-        problems.append(f"{path}: expected a mapping of keys at the top level, got {describe_value(data)}")
-        return None, {}
-    return data, lines
-
-
-def _yaml_key_lines(node: yaml.Node | None, prefix: Path_ = ()) -> dict[Path_, int]:
-    lines: dict[Path_, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                path = (*prefix, key_node.value)
-                lines[path] = key_node.start_mark.line + 1
-                lines.update(_yaml_key_lines(value_node, path))
-    return lines
 
 
 # --------------------------------------------------------------------------------------------- merging
@@ -402,26 +287,26 @@ class _Tree:
     def _explain(self, model: type[BaseModel], error: Any) -> str:
         loc: tuple[str | int, ...] = tuple(error["loc"])
         key_loc = tuple(itertools.takewhile(lambda part: isinstance(part, str), loc))
-        what = _describe_error(model, loc, error)
+        what = describe_error(model, loc, error)
         leaf = self.leaf_of(key_loc)  # type: ignore[arg-type]
         if leaf is not None:
             origin: _Origin | None = self.origins[leaf]
         else:  # a check over a whole section: name a source that fed it
             origin = next((o for p, o in self.origins.items() if p[: len(key_loc)] == key_loc), None)
         if origin is None:
-            return f"{_dotted(loc)}: {what}"
+            return f"{dotted(loc)}: {what}"
         if origin.written_as is None:  # an environment variable or a flag
-            key = _dotted(loc)
+            key = dotted(loc)
             return (
                 f"{origin.name}: {what}"
                 if origin.name.endswith(f" {key}")
                 else f"{origin.name} ({key}): {what}"
             )
         if leaf is None:
-            return f"{origin.name}: {_dotted(loc)}: {what}"
+            return f"{origin.name}: {dotted(loc)}: {what}"
         written = origin.written_as + loc[len(leaf) :]
         line = f" (line {origin.line})" if origin.line else ""
-        return f"{origin.name}: {_dotted(written)}{line}: {what}"
+        return f"{origin.name}: {dotted(written)}{line}: {what}"
 
 
 def _leaves(data: Any, prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
@@ -599,84 +484,6 @@ def _sources(model: BaseModel, tree: _Tree) -> dict[str, ValueSource]:
         origin = tree.origin_of(leaf)
         out[".".join(leaf)] = origin.source if origin else "default"
     return out
-
-
-# -------------------------------------------------------------------------------------------- messages
-
-_TYPE_WORDS = {
-    "int_parsing": "expected an integer",
-    "int_type": "expected an integer",
-    "int_from_float": "expected a whole number",
-    "float_parsing": "expected a number",
-    "float_type": "expected a number",
-    "bool_parsing": "expected true or false",
-    "bool_type": "expected true or false",
-    "string_type": "expected a string",
-    "dict_type": "expected a mapping of keys",
-    "model_type": "expected a mapping of keys",
-    "model_attributes_type": "expected a mapping of keys",
-    "list_type": "expected a list",
-    "date_type": "expected a date",
-    "missing": "required",
-}
-_SECRET_PATHS = {("api", "tushare_token"), ("database", "url")}
-
-
-def _describe_error(model: type[BaseModel], loc: tuple[str | int, ...], error: Any) -> str:
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    if kind == "extra_forbidden":
-        allowed = _fields_at(model, tuple(p for p in loc[:-1] if isinstance(p, str)))
-        return "unknown key" + _suggest(str(loc[-1]), allowed)
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    if kind == "literal_error":
-        what = f"expected one of {ctx.get('expected', '')}"
-    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        bound = {
-            "greater_than_equal": "at least",
-            "greater_than": "greater than",
-            "less_than_equal": "at most",
-            "less_than": "less than",
-        }[kind]
-        limit = next(iter(ctx.values()), "")
-        what = f"must be {bound} {limit}"
-    else:
-        what = _TYPE_WORDS.get(kind) or error["msg"]
-    if kind == "missing" or tuple(loc[:2]) in _SECRET_PATHS:
-        return what
-    return f"{what}, got {describe_value(error.get('input'))}"
-
-
-def _fields_at(model: type[BaseModel], path: tuple[str, ...]) -> list[str]:
-    """The keys allowed under ``path`` of ``model`` (for did-you-mean)."""
-    current: Any = model
-    keys = iter(path)
-    for key in keys:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return []
-        info = current.model_fields.get(key)
-        if info is None:
-            return []
-        current = info.annotation
-        if getattr(current, "__origin__", None) is dict:  # tasks: dict[str, TaskOverrides]
-            current = current.__args__[1]
-            next(keys, None)  # the mapping's own key, e.g. the dataset name
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
-
-
-def _suggest(word: str, choices: Collection[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _dotted(loc: tuple[str | int, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
 
 
 def _unique_redacted(
