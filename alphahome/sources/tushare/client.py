@@ -372,10 +372,22 @@ class TushareClient:
             yield page
             return
         offset = 0
+        previous: list[list[Any]] | None = None
         while True:
             page = await self.call(api, {**base, "offset": offset, "limit": page_size}, fields, counter=counter)
-            yield page
             got = len(page.rows)
+            if previous is not None and got and page.rows == previous:
+                # The same full page again: this API ignores offset, so paging would never end.
+                raise PossiblyTruncated(
+                    f"tushare API '{api}' ignored offset={offset} (the same {got} rows came back): the result "
+                    f"may be truncated; split the request",
+                    api=api,
+                    rows=got,
+                    params=base,
+                    request_id=page.request_id,
+                )
+            yield page
+            previous = page.rows
             if got == 0:
                 if page.has_more:
                     raise TransportError(
