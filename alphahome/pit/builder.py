@@ -1,0 +1,266 @@
+"""Builds the PIT tables inside the database: full rebuilds and incremental slice rebuilds.
+
+Each target is one transaction: its rows and the watermarks saying what they incorporate commit together,
+so a crash at any moment leaves the previous build intact and the next run redoes the work. Incremental
+mode reads the raw rows whose ``update_time`` is at or after the stored watermark (less a safety margin
+for transactions that committed late), redoes the (stock, period) slices they feed, and gives exactly the
+rows a full rebuild would (tests/test_pit_incremental.py checks that).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from alphahome.pit import indicator_sql, industry_sql, statement_sql, watermarks
+from alphahome.pit.definitions import (
+    BALANCE,
+    INCOME,
+    TARGET_DEPENDS,
+    TARGETS,
+    StatementTable,
+)
+from alphahome.pit.dialect import Dialect, quote
+from alphahome.pit.slices import (
+    ChangeSource,
+    delete_slice_sql,
+    period_slice_sql,
+    refresh_latest_sql,
+    stock_slice_sql,
+)
+from alphahome.pit.statement_sql import SLICE_TABLE
+from alphahome.pit.tables import PIT_SCHEMA, SPECS, extra_ddl, function_ddl
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["incremental", "full"]
+
+#: Rows loaded this long before the watermark are looked at again: a sync transaction that started
+#: earlier but committed after the last build stamps its rows with its start time.
+SAFETY_MARGIN = timedelta(hours=1)
+
+_STATEMENTS: dict[str, StatementTable] = {"income_quarterly": INCOME, "balance_quarterly": BALANCE}
+
+#: Statement raw tables financial_indicators reads through the PIT tables that incorporate them.
+_INDICATOR_UPSTREAM: dict[str, tuple[str, ...]] = {
+    "income": ("income_quarterly",),
+    "forecast": ("income_quarterly",),
+    "express": ("income_quarterly", "balance_quarterly"),
+    "balancesheet": ("balance_quarterly",),
+}
+
+
+@dataclass
+class BuildResult:
+    """What one target's build did."""
+
+    target: str
+    mode: Mode
+    status: Literal["success", "failed", "current"] = "success"
+    rows: int = 0
+    slices: int = 0
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def expand_targets(targets: list[str]) -> list[str]:
+    """The targets to build, dependencies included, in build order (indicators read income and balance)."""
+    wanted = set(targets)
+    for t in list(wanted):
+        wanted.update(TARGET_DEPENDS.get(t, ()))
+    return [t for t in TARGETS if t in wanted]
+
+
+class PitBuilder:
+    """Builds PIT targets on one storage backend (anything with ``transaction()``/``execute``/``fetch_df``)."""
+
+    def __init__(self, backend: Any, dialect: Dialect, *, margin: timedelta = SAFETY_MARGIN) -> None:
+        self.backend = backend
+        self.dialect = dialect
+        self.margin = margin
+
+    async def ensure(self) -> None:
+        """Create the pit schema, tables, indexes and SQL functions, and the watermark table (idempotent)."""
+        await self.backend.ensure_schema(PIT_SCHEMA)
+        await self.backend.ensure_schema("alphahome")
+        for spec in SPECS.values():
+            await self.backend.ensure_table(spec)
+        await self.backend.ensure_table(watermarks.WATERMARK_SPEC)
+        for statement in extra_ddl(self.dialect) + function_ddl(self.dialect):
+            await self.backend.execute(statement)
+
+    async def build(self, target: str, mode: Mode) -> BuildResult:
+        """Build one target in one transaction; errors are returned in the result, not raised."""
+        result = BuildResult(target=target, mode=mode)
+        started = time.perf_counter()
+        try:
+            async with self.backend.transaction() as conn:
+                lock = self.dialect.target_lock(target)
+                if lock:
+                    await conn.fetchval(lock)
+                raw = await self._raw_columns(conn, _raw_tables(target))
+                previous = await watermarks.load(conn, target)
+                effective: Mode = mode if previous else "full"
+                result.mode = effective
+                marks = await self._new_watermarks(conn, target, raw)
+                if effective == "full":
+                    await self._full(conn, target, raw, result)
+                else:
+                    await self._incremental(conn, target, raw, previous, marks, result)
+                await watermarks.save(conn, target, marks, effective, datetime.now(UTC))
+        except Exception as exc:  # one failed target must not hide the others' results
+            log.exception("pit build of %s failed", target)
+            result.status = "failed"
+            result.error = f"{type(exc).__name__}: {exc}"
+        result.seconds = time.perf_counter() - started
+        return result
+
+    # ---- full ---------------------------------------------------------------------------------------------
+
+    async def _full(self, conn: Any, target: str, raw: dict[str, set[str]], result: BuildResult) -> None:
+        table = f"{PIT_SCHEMA}.{quote(target)}"
+        await conn.execute(f"DELETE FROM {table}")
+        await conn.execute(self._insert_sql(target, raw, sliced=False))
+        result.rows = int(await conn.fetchval(f"SELECT COUNT(*) FROM {table}"))
+        log.info("pit %s: full build, %d rows", target, result.rows)
+
+    # ---- incremental --------------------------------------------------------------------------------------
+
+    async def _incremental(
+        self,
+        conn: Any,
+        target: str,
+        raw: dict[str, set[str]],
+        previous: dict[str, datetime | None],
+        marks: dict[str, datetime | None],
+        result: BuildResult,
+    ) -> None:
+        sources, params = self._change_sources(target, raw, previous)
+        if target == "industry_classification":
+            create = stock_slice_sql(sources, self.dialect)
+        else:
+            create = period_slice_sql(sources, self.dialect)
+        await conn.execute(f"DROP TABLE IF EXISTS {quote(SLICE_TABLE)}")
+        await conn.execute(create, *params)
+        try:
+            result.slices = int(await conn.fetchval(f"SELECT COUNT(*) FROM {quote(SLICE_TABLE)}"))
+            if result.slices == 0:
+                result.status = "current"
+                log.info("pit %s: nothing changed since the last build", target)
+                return
+            by_period = target != "industry_classification"
+            await conn.execute(delete_slice_sql(target, by_period=by_period))
+            await conn.execute(self._insert_sql(target, raw, sliced=True))
+            if by_period:
+                await conn.execute(refresh_latest_sql(target))
+            result.rows = int(await conn.fetchval(
+                f"SELECT COUNT(*) FROM {PIT_SCHEMA}.{quote(target)} "
+                f"WHERE ts_code IN (SELECT ts_code FROM {quote(SLICE_TABLE)})"
+            ))
+            log.info("pit %s: incremental, %d slices redone, %d rows of their stocks",
+                     target, result.slices, result.rows)
+        finally:
+            await conn.execute(f"DROP TABLE IF EXISTS {quote(SLICE_TABLE)}")
+
+    def _change_sources(
+        self, target: str, raw: dict[str, set[str]], previous: dict[str, datetime | None]
+    ) -> tuple[list[ChangeSource], list[datetime]]:
+        """The raw tables to scan for changes, with the lower bound of each (None: a table never seen)."""
+        sources: list[ChangeSource] = []
+        params: list[datetime] = []
+        for table in _raw_tables(target):
+            if table not in raw or "update_time" not in raw[table]:
+                continue
+            reach = _reach(target, table)
+            since = previous.get(table)
+            if table in previous and since is None:
+                # Seen before but empty then: every row it holds now is new.
+                sources.append(ChangeSource(table, reach, has_since=False))
+                continue
+            if table not in previous:
+                sources.append(ChangeSource(table, reach, has_since=False))
+                continue
+            assert since is not None
+            sources.append(ChangeSource(table, reach, has_since=True))
+            params.append(since - self.margin)
+        return sources, params
+
+    async def _new_watermarks(
+        self, conn: Any, target: str, raw: dict[str, set[str]]
+    ) -> dict[str, datetime | None]:
+        """The newest update_time of each raw table this target reads.
+
+        For financial_indicators the statement tables' marks are those the income/balance targets have
+        incorporated, not the raw tables' own: its derived columns read those PIT tables, so it may not
+        claim raw rows they have not seen yet.
+        """
+        marks: dict[str, datetime | None] = {}
+        upstream: dict[str, dict[str, datetime | None]] = {}
+        for table in _raw_tables(target):
+            if table not in raw or "update_time" not in raw[table]:
+                continue
+            if target == "financial_indicators" and table in _INDICATOR_UPSTREAM:
+                seen: list[datetime | None] = []
+                for statement_target in _INDICATOR_UPSTREAM[table]:
+                    if statement_target not in upstream:
+                        upstream[statement_target] = await watermarks.load(conn, statement_target)
+                    seen.append(upstream[statement_target].get(table))
+                # The older of the two marks (express feeds both statements); None if either saw nothing.
+                marks[table] = None if any(m is None for m in seen) else min(m for m in seen if m)
+                continue
+            value = await conn.fetchval(f"SELECT MAX(update_time) FROM tushare.{quote(table)}")
+            marks[table] = watermarks._as_datetime(value)
+        return marks
+
+    def _insert_sql(self, target: str, raw: dict[str, set[str]], *, sliced: bool) -> str:
+        spec = SPECS[target]
+        columns = ", ".join(quote(c) for c in spec.column_names)
+        if target in _STATEMENTS:
+            select = statement_sql.build_select(_STATEMENTS[target], raw, self.dialect, sliced=sliced)
+        elif target == "financial_indicators":
+            select = indicator_sql.build_select(raw.get("fina_indicator"), self.dialect, sliced=sliced)
+        else:
+            select = industry_sql.build_select(raw.get("index_member_all"), sliced=sliced)
+        return f"INSERT INTO {PIT_SCHEMA}.{quote(target)} ({columns}) SELECT {columns} FROM ({select}) b"
+
+    async def _raw_columns(self, conn: Any, tables: list[str]) -> dict[str, set[str]]:
+        """Columns of the existing raw tables among ``tables`` (absent tables are left out)."""
+        if not tables:
+            return {}
+        placeholders = ", ".join(f"${i + 1}" for i in range(len(tables)))
+        df = await conn.fetch_df(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            f"WHERE table_schema = 'tushare' AND table_name IN ({placeholders})",
+            *tables,
+        )
+        out: dict[str, set[str]] = {}
+        for r in df.itertuples(index=False):
+            out.setdefault(str(r.table_name), set()).add(str(r.column_name))
+        return out
+
+
+def _raw_tables(target: str) -> list[str]:
+    """Raw tables a target reads (indicators: its own and those of the statements it derives from)."""
+    if target in _STATEMENTS:
+        return _STATEMENTS[target].raw_tables
+    if target == "financial_indicators":
+        tables = ["fina_indicator"]
+        for t in INCOME.raw_tables + BALANCE.raw_tables:
+            if t not in tables:
+                tables.append(t)
+        return tables
+    return ["index_member_all"]
+
+
+def _reach(target: str, table: str) -> int:
+    if target in _STATEMENTS:
+        return _STATEMENTS[target].lags
+    if target == "financial_indicators":
+        if table in ("income", "express", "forecast"):
+            return 8
+        return 0
+    return 0

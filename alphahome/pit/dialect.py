@@ -1,0 +1,123 @@
+"""The few places where the PIT SQL differs between DuckDB and PostgreSQL, kept together.
+
+Everything else the builders and queries emit is plain SQL both engines run unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+DialectName = Literal["duckdb", "postgres"]
+
+
+def quote(identifier: str) -> str:
+    """A quoted SQL identifier (``pit.x`` stays two identifiers: quote each part yourself)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """SQL fragments that differ by engine."""
+
+    name: DialectName
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.name == "postgres"
+
+    def quarter_index(self, date_sql: str) -> str:
+        """A quarter-end date -> consecutive integer (year*4 + quarter - 1), so p−1q is ``qidx - 1``."""
+        month = f"CAST(EXTRACT(MONTH FROM {date_sql}) AS INTEGER)"
+        # month/3 is exact for quarter-end months on both engines (DuckDB's / is float division).
+        return f"(CAST(EXTRACT(YEAR FROM {date_sql}) AS INTEGER) * 4 + CAST({month} / 3 AS INTEGER) - 1)"
+
+    def int_div(self, a: str, b: str) -> str:
+        """Integer division (DuckDB's ``/`` always returns a float)."""
+        return f"(({a}) // ({b}))" if self.name == "duckdb" else f"(({a}) / ({b}))"
+
+    def quarter_end(self, qidx_sql: str) -> str:
+        """The inverse of :meth:`quarter_index`: the quarter-end date of a quarter index."""
+        year = self.int_div(qidx_sql, "4")
+        first_month = f"(({qidx_sql}) % 4) * 3 + 1"
+        return (
+            f"CAST(make_date(CAST({year} AS INTEGER), CAST({first_month} AS INTEGER), 1) "
+            f"+ INTERVAL '3 months' - INTERVAL '1 day' AS DATE)"
+        )
+
+    def is_quarter_end(self, date_sql: str) -> str:
+        """True for Mar 31 / Jun 30 / Sep 30 / Dec 31."""
+        return (
+            f"(CAST(EXTRACT(MONTH FROM {date_sql}) AS INTEGER) % 3 = 0 "
+            f"AND CAST(EXTRACT(DAY FROM {date_sql}) AS INTEGER) >= 30)"
+        )
+
+    def year_before(self, date_sql: str) -> str:
+        """The same quarter end one year earlier."""
+        return f"CAST({date_sql} - INTERVAL '1 year' AS DATE)"
+
+    def pick(self, value_sql: str, order_sql: str) -> str:
+        """Aggregate: the non-NULL ``value_sql`` of the first row in ``order_sql`` (field-wise winner)."""
+        return f"(array_agg({value_sql} ORDER BY {order_sql}) FILTER (WHERE {value_sql} IS NOT NULL))[1]"
+
+    def pick_where(self, value_sql: str, order_sql: str, present_sql: str) -> str:
+        """Aggregate: ``value_sql`` of the first row in ``order_sql`` among rows where ``present_sql``."""
+        return f"(array_agg({value_sql} ORDER BY {order_sql}) FILTER (WHERE {present_sql} IS NOT NULL))[1]"
+
+    def covers(self, from_sql: str, to_sql: str, date_param: str) -> str:
+        """``from <= d < to`` (``to`` NULL = open) in the form the engine indexes best.
+
+        PostgreSQL answers it from a GiST index on ``daterange(from, to)``; DuckDB scans with zone maps.
+        ``from`` must be non-NULL (callers add ``from IS NOT NULL``: a NULL range would cover everything).
+        """
+        if self.is_postgres:
+            return f"daterange({from_sql}, {to_sql}, '[)') @> CAST({date_param} AS DATE)"
+        return f"({from_sql} <= CAST({date_param} AS DATE) AND ({to_sql} IS NULL OR CAST({date_param} AS DATE) < {to_sql}))"
+
+    def overlaps(self, from_sql: str, to_sql: str, start_param: str, end_param: str) -> str:
+        """Interval ``[from, to)`` meets the closed range ``[start, end]``."""
+        if self.is_postgres:
+            return (
+                f"daterange({from_sql}, {to_sql}, '[)') && "
+                f"daterange(CAST({start_param} AS DATE), CAST({end_param} AS DATE), '[]')"
+            )
+        return (
+            f"({from_sql} <= CAST({end_param} AS DATE) AND "
+            f"({to_sql} IS NULL OR CAST({start_param} AS DATE) < {to_sql}))"
+        )
+
+    def interval_index(self, schema: str, table: str, from_col: str, to_col: str) -> list[str]:
+        """DDL for the index ``covers``/``overlaps`` use (PostgreSQL only; DuckDB needs none)."""
+        if not self.is_postgres:
+            return []
+        name = quote(f"{table}_{from_col}_range")
+        return [
+            f"CREATE INDEX IF NOT EXISTS {name} ON {quote(schema)}.{quote(table)} "
+            f"USING gist (daterange({quote(from_col)}, {quote(to_col)}, '[)')) "
+            f"WHERE {quote(from_col)} IS NOT NULL"
+        ]
+
+    def target_lock(self, name: str) -> str | None:
+        """A statement serialising builds of one target until the transaction ends (PostgreSQL only:
+        a DuckDB file has one writer process anyway). ``name`` is a fixed identifier, never user input."""
+        if not self.is_postgres:
+            return None
+        return f"SELECT pg_advisory_xact_lock(hashtext('alphahome.pit.{name}'))"
+
+    def temp_table(self, name: str, select_sql: str) -> str:
+        """Create a session-local table from a query (dropped by the caller, or at disconnect)."""
+        return f"CREATE TEMPORARY TABLE {quote(name)} AS {select_sql}"
+
+
+DUCKDB = Dialect("duckdb")
+POSTGRES = Dialect("postgres")
+
+
+def dialect_for_url(url: str) -> Dialect:
+    """The dialect of a database URL (``duckdb://`` or ``postgresql://``/``postgres://``)."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "duckdb":
+        return DUCKDB
+    if scheme in ("postgresql", "postgres"):
+        return POSTGRES
+    raise ValueError(f"unsupported database URL scheme {scheme!r}")

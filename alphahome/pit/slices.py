@@ -1,0 +1,107 @@
+"""Which (stock, period) slices an incremental build redoes, from what changed in the raw tables.
+
+A raw version of period q feeds the PIT state of q and of the quarters that read q: income's single
+quarter and TTM reach 4 quarters ahead, the indicators' year-on-year another 4; balance and indicator
+versions feed only their own period. ``reach`` says how far ahead a source's change spreads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alphahome.pit.dialect import Dialect, quote
+from alphahome.pit.statement_sql import SLICE_TABLE
+
+
+@dataclass(frozen=True)
+class ChangeSource:
+    """Raw table ``table`` whose rows loaded at or after a bound timestamp (``None``: all rows) changed."""
+
+    table: str
+    reach: int
+    has_since: bool
+
+
+def period_slice_sql(sources: list[ChangeSource], dialect: Dialect) -> str:
+    """CREATE the slice table (ts_code, qidx, end_date) of periods to redo.
+
+    Binds one timestamp parameter per source with ``has_since``, in order.
+    """
+    parts = []
+    param = 0
+    for s in sources:
+        where = ["ts_code IS NOT NULL", "end_date IS NOT NULL", dialect.is_quarter_end("end_date")]
+        if s.has_since:
+            param += 1
+            where.append(f"update_time >= ${param}")
+        parts.append(
+            f"SELECT DISTINCT ts_code, {dialect.quarter_index('end_date')} AS qidx, {s.reach} AS reach "
+            f"FROM tushare.{quote(s.table)} WHERE {' AND '.join(where)}"
+        )
+    if not parts:
+        parts.append("SELECT CAST(NULL AS TEXT) AS ts_code, 0 AS qidx, 0 AS reach WHERE 1 = 0")
+    max_reach = max((s.reach for s in sources), default=0)
+    lags = ", ".join(f"({i})" for i in range(max_reach + 1))
+    qidx = "c.qidx + l.lag"
+    select = (
+        f"SELECT DISTINCT c.ts_code, {qidx} AS qidx, {dialect.quarter_end(qidx)} AS end_date "
+        f"FROM ({' UNION ALL '.join(parts)}) c "
+        f"JOIN (SELECT * FROM (VALUES {lags}) AS x(lag)) l ON l.lag <= c.reach"
+    )
+    return dialect.temp_table(SLICE_TABLE, select)
+
+
+def stock_slice_sql(sources: list[ChangeSource], dialect: Dialect) -> str:
+    """CREATE the slice table (ts_code) of stocks to redo (industry membership)."""
+    parts = []
+    param = 0
+    for s in sources:
+        where = ["ts_code IS NOT NULL"]
+        if s.has_since:
+            param += 1
+            where.append(f"update_time >= ${param}")
+        parts.append(f"SELECT ts_code FROM tushare.{quote(s.table)} WHERE {' AND '.join(where)}")
+    if not parts:
+        parts.append("SELECT CAST(NULL AS TEXT) AS ts_code WHERE 1 = 0")
+    return dialect.temp_table(SLICE_TABLE, f"SELECT DISTINCT ts_code FROM ({' UNION '.join(parts)}) c")
+
+
+def delete_slice_sql(table: str, *, by_period: bool) -> str:
+    """DELETE the slice's rows of ``pit.<table>`` (by stock and period, or by stock)."""
+    target = f"pit.{quote(table)}"
+    slice_ = quote(SLICE_TABLE)
+    if not by_period:
+        return f"DELETE FROM {target} WHERE ts_code IN (SELECT ts_code FROM {slice_})"
+    return (
+        f"DELETE FROM {target} WHERE ts_code IN (SELECT ts_code FROM {slice_}) AND EXISTS ("
+        f"SELECT 1 FROM {slice_} s WHERE s.ts_code = {target}.ts_code AND s.end_date = {target}.end_date)"
+    )
+
+
+def refresh_latest_sql(table: str) -> str:
+    """UPDATE ``latest_from``/``latest_to`` of every row of the slice's stocks.
+
+    A new or earlier-known period of a stock ends the "latest" interval of its earlier periods, rows the
+    slice itself did not redo. A period's first knowledge date is its first row's ``valid_from``.
+    """
+    target = f"pit.{quote(table)}"
+    slice_ = quote(SLICE_TABLE)
+    latest_to = "LEAST(r.valid_to, n.next_fk)"
+    return f"""
+UPDATE {target} AS t SET latest_from = u.latest_from, latest_to = u.latest_to
+FROM (
+    SELECT r.ts_code, r.end_date, r.valid_from,
+           CASE WHEN {latest_to} IS NULL OR r.valid_from < {latest_to} THEN r.valid_from END AS latest_from,
+           CASE WHEN {latest_to} IS NULL OR r.valid_from < {latest_to} THEN {latest_to} END AS latest_to
+    FROM {target} r
+    JOIN (
+        SELECT ts_code, end_date,
+               MIN(fk) OVER (PARTITION BY ts_code ORDER BY end_date DESC
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS next_fk
+        FROM (SELECT ts_code, end_date, MIN(valid_from) AS fk FROM {target}
+              WHERE ts_code IN (SELECT DISTINCT ts_code FROM {slice_}) GROUP BY ts_code, end_date) p
+    ) n ON n.ts_code = r.ts_code AND n.end_date = r.end_date
+) u
+WHERE t.ts_code = u.ts_code AND t.end_date = u.end_date AND t.valid_from = u.valid_from
+  AND (t.latest_from IS DISTINCT FROM u.latest_from OR t.latest_to IS DISTINCT FROM u.latest_to)
+"""

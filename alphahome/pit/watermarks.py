@@ -1,0 +1,59 @@
+"""Per target and raw table: the newest raw ``update_time`` a PIT build has incorporated.
+
+Kept in ``alphahome.pit_watermark`` and written in the same transaction as the PIT rows, so a crash leaves
+either the old rows with the old watermarks or the new rows with the new ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from alphahome.storage.spec import Column, TableSpec
+
+WATERMARK_SPEC = TableSpec(
+    schema="alphahome",
+    name="pit_watermark",
+    columns=(
+        Column("target", "text", nullable=False),
+        Column("source", "text", nullable=False, description="raw table (schema tushare)"),
+        Column("watermark", "timestamp", description="newest raw update_time incorporated"),
+        Column("built_at", "timestamp"),
+        Column("mode", "text"),
+    ),
+    key=("target", "source"),
+    track_update_time=False,
+    description="What each PIT target has incorporated from each raw table.",
+)
+
+
+async def load(conn: Any, target: str) -> dict[str, datetime | None]:
+    """The stored watermarks of ``target`` (source -> timestamp); empty before its first build."""
+    df = await conn.fetch_df(
+        "SELECT source, watermark FROM alphahome.pit_watermark WHERE target = $1", target
+    )
+    return {str(r.source): _as_datetime(r.watermark) for r in df.itertuples(index=False)}
+
+
+async def save(conn: Any, target: str, marks: dict[str, datetime | None], mode: str, now: datetime) -> None:
+    """Replace ``target``'s watermarks (inside the caller's transaction)."""
+    await conn.execute("DELETE FROM alphahome.pit_watermark WHERE target = $1", target)
+    for source, mark in sorted(marks.items()):
+        await conn.execute(
+            "INSERT INTO alphahome.pit_watermark (target, source, watermark, built_at, mode) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            target, source, mark, now, mode,
+        )
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+        return pd.Timestamp(value).to_pydatetime()
+    except (TypeError, ValueError):
+        return value
