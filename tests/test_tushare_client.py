@@ -360,7 +360,8 @@ async def test_forced_quota_errors_never_fail_a_fetch(server: SandboxServer) -> 
         table = await client.fetch("toy", ALL, FIELDS, page_size=CAP, types=TYPES)
         stats = client.stats()["toy"]
     assert table_rows(table) == truth(ALL)
-    assert stats.quota_errors == 2 and stats.retries == 0
+    assert stats.quota_errors == 2 and stats.retries == 0 and stats.failed == 0
+    assert stats.calls == stats.ok + 2
     assert stats.waits >= 1
     assert limiter.stats()["toy"].pauses == 2
 

@@ -61,7 +61,7 @@ class CallStats:
     calls: int = 0
     #: Requests answered with code 0.
     ok: int = 0
-    #: Requests that failed (transport, service, permission, quota ... errors).
+    #: Requests that failed (transport, service, permission, token, request errors; not quota answers).
     failed: int = 0
     #: Attempts repeated after a transport or service error.
     retries: int = 0
@@ -237,7 +237,7 @@ class TushareClient:
             try:
                 page = await self._post(api, body)
             except QuotaExceeded as exc:
-                self._count(api, counter, failed=1, quota_errors=1)
+                self._count(api, counter, quota_errors=1)
                 if exc.limit is not None and self.limiter.learn(api, exc.window, exc.limit):
                     logger.warning("tushare %s: budget lowered to %d calls per %s (learned from the server)",
                                    api, exc.limit, exc.window)
