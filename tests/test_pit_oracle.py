@@ -17,7 +17,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import pytest
@@ -196,9 +196,9 @@ def prev_quarter(p: date) -> date:
 class Oracle:
     """§4 read literally: scan every version each time. Slow and obviously right."""
 
-    INCOME_EXPRESS = {"revenue": "revenue", "operate_profit": "operate_profit",
+    INCOME_EXPRESS: ClassVar[dict[str, str]] = {"revenue": "revenue", "operate_profit": "operate_profit",
                       "total_profit": "total_profit", "n_income_attr_p": "n_income"}
-    BALANCE_EXPRESS = {"total_assets": "total_assets",
+    BALANCE_EXPRESS: ClassVar[dict[str, str]] = {"total_assets": "total_assets",
                        "total_hldr_eqy_exc_min_int": "total_hldr_eqy_exc_min_int"}
 
     def __init__(self, raw: dict[str, pd.DataFrame]) -> None:
@@ -405,28 +405,20 @@ def oracle(raw_data: dict[str, pd.DataFrame]) -> Oracle:
     return Oracle(raw_data)
 
 
-@pytest.fixture
-def built(database_url: str, raw_data: dict[str, pd.DataFrame]):
-    """A database holding the raw data and fully built PIT tables; yields a sync handle."""
+def build_database(database_url: str, raw: dict[str, pd.DataFrame]) -> None:
+    """Load the raw data through storage and build every PIT table (full)."""
     from alphahome.storage import open_backend
 
     async def prepare() -> None:
         backend = await open_backend(database_url)
         try:
-            await load_raw(backend, raw_data)
+            await load_raw(backend, raw)
             results = await build_all(backend)
             assert all(r.status == "success" for r in results), results
         finally:
             await backend.close()
 
     asyncio.run(prepare())
-    from alphahome.storage import open_sync
-
-    handle = open_sync(database_url)
-    try:
-        yield handle
-    finally:
-        handle.close()
 
 
 def sample_dates(oracle: Oracle, n_random: int = 25, seed: int = 7) -> list[date]:
@@ -442,42 +434,42 @@ def sample_dates(oracle: Oracle, n_random: int = 25, seed: int = 7) -> list[date
 STOCKS = [f"{600000 + s:06d}.SH" for s in range(8)]
 
 
-@pytest.mark.parametrize("table", ["income_quarterly", "balance_quarterly", "financial_indicators"])
-def test_as_of_matches_oracle(built: Any, oracle: Oracle, table: str) -> None:
+def check_as_of(db: Any, oracle: Oracle, table: str) -> None:
     for d in sample_dates(oracle):
-        got = pq.as_of(table, d, db=built)
+        got = pq.as_of(table, d, db=db)
         expected = {s: row for s in STOCKS if (row := oracle.as_of(table, s, d)) is not None}
         assert_frame_matches(got, expected, f"as_of({table}, {d})")
 
 
-@pytest.mark.parametrize("table", ["income_quarterly", "financial_indicators"])
-def test_period_as_of_matches_oracle(built: Any, oracle: Oracle, table: str) -> None:
+def check_period_as_of(db: Any, oracle: Oracle, table: str) -> None:
     rng = random.Random(11)
     periods = quarter_ends(2015, 2019)
     dates = sample_dates(oracle, n_random=10, seed=3)
     for _ in range(40):
         p, d = rng.choice(periods), rng.choice(dates)
-        got = pq.period_as_of(table, p, d, db=built)
+        got = pq.period_as_of(table, p, d, db=db)
         expected = {s: row for s in STOCKS if (row := oracle.row(table, s, p, d)) is not None}
         assert_frame_matches(got, expected, f"period_as_of({table}, {p}, {d})")
 
 
-def test_industry_matches_oracle(built: Any, oracle: Oracle) -> None:
+def check_industry(db: Any, oracle: Oracle) -> None:
     for d in sample_dates(oracle, n_random=30):
-        got = pq.industry_as_of(d, db=built)
+        got = pq.industry_as_of(d, db=db)
         expected = {}
         for s in STOCKS:
             m = oracle.industry(s, d)
             if m is not None:
                 expected[s] = {c: m[c] for c in ("l1_code", "l1_name", "l2_code", "l2_name", "l3_code", "l3_name")}
         assert_frame_matches(got, expected, f"industry_as_of({d})")
+    level2 = pq.industry_as_of(sample_dates(oracle)[-1], level="L2", db=db)
+    assert list(level2.columns) == ["ts_code", "l2_code", "l2_name"]
 
 
-def test_series_matches_oracle(built: Any, oracle: Oracle) -> None:
+def check_series(db: Any, oracle: Oracle) -> None:
     codes = STOCKS[:4]
-    panel = pq.series("income", "n_income_attr_p_ttm", codes, "2017-03-01", "2017-06-30", db=built)
+    panel = pq.series("income", "n_income_attr_p_ttm", codes, "2017-03-01", "2017-06-30", db=db)
     assert list(panel.columns) == codes
-    assert all(ts.weekday() < 5 for ts in panel.index)
+    assert len(panel) > 80 and all(ts.weekday() < 5 for ts in panel.index)
     for ts in panel.index[::3]:
         for s in codes:
             row = oracle.as_of("income_quarterly", s, ts.date())
@@ -485,12 +477,33 @@ def test_series_matches_oracle(built: Any, oracle: Oracle) -> None:
             assert same(panel.at[ts, s], want), f"series {s} {ts.date()}: {panel.at[ts, s]} vs {want}"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(day=st.dates(min_value=date(2014, 6, 1), max_value=date(2021, 6, 30)),
-       table=st.sampled_from(["income", "balance", "indicators"]))
-def test_no_look_ahead(built: Any, oracle: Oracle, day: date, table: str) -> None:
-    got = pq.as_of(table, day, db=built)
-    for r in got.to_dict("records"):
-        assert r["knowledge_date"].date() <= day
-        # the period returned was known, and nothing later was
-        assert oracle.latest(pq.table_name(table), r["ts_code"], day) == r["end_date"].date()
+def check_no_look_ahead(db: Any, oracle: Oracle) -> None:
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(day=st.dates(min_value=date(2014, 6, 1), max_value=date(2021, 6, 30)),
+           table=st.sampled_from(["income", "balance", "indicators"]))
+    def no_look_ahead(day: date, table: str) -> None:
+        got = pq.as_of(table, day, db=db)
+        for r in got.to_dict("records"):
+            assert r["knowledge_date"].date() <= day
+            # the period returned was known that day, and no later one was
+            assert oracle.latest(pq.table_name(table), r["ts_code"], day) == r["end_date"].date()
+
+    no_look_ahead()
+
+
+def test_pit_tables_match_the_oracle(database_url: str, raw_data: dict[str, pd.DataFrame], oracle: Oracle) -> None:
+    """One build per backend, then every query kind against the oracle."""
+    from alphahome.storage import open_sync
+
+    build_database(database_url, raw_data)
+    db = open_sync(database_url)
+    try:
+        for table in ("income_quarterly", "balance_quarterly", "financial_indicators"):
+            check_as_of(db, oracle, table)
+        for table in ("income_quarterly", "financial_indicators"):
+            check_period_as_of(db, oracle, table)
+        check_industry(db, oracle)
+        check_series(db, oracle)
+        check_no_look_ahead(db, oracle)
+    finally:
+        db.close()
