@@ -1,0 +1,160 @@
+"""Annual dividend plans: proposal (预案), shareholders' approval (股东大会通过), implementation (实施)
+with record and ex dates. The ex dates drive the price model's ex-rights pre_close and the adj_factor
+jumps, so ``dividend`` rows and ``adj_factor`` agree by construction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from alphahome.sandbox.earnings import Earnings
+from alphahome.sandbox.step_series import StepSeries
+from alphahome.sandbox.trading_calendar import yyyymmdd
+from alphahome.sandbox.universe import Universe
+
+STAGES = ("预案", "股东大会通过", "实施")
+
+
+@dataclass(frozen=True)
+class DividendPlans:
+    """One entry per plan (stock, fiscal year), arrays aligned."""
+
+    stock: np.ndarray
+    fiscal_year: np.ndarray
+    announce: np.ndarray  # datetime64[D] (n_plans, 3): the three stages' announcement dates
+    record: np.ndarray  # datetime64[D]
+    ex: np.ndarray  # datetime64[D]
+    ex_day: np.ndarray  # index into the range's open days, -1 when outside the range
+    cash_tax: np.ndarray  # pre-tax cash per share (CNY): what the ex-rights price deducts
+    cash: np.ndarray  # after-tax cash per share
+    bonus: np.ndarray  # stk_bo_rate: bonus shares per share
+    conversion: np.ndarray  # stk_co_rate: shares converted from reserves per share
+
+    @property
+    def share_ratio(self) -> np.ndarray:
+        """stk_div: new shares per share."""
+        return self.bonus + self.conversion
+
+    def in_range(self) -> np.ndarray:
+        """Plans whose ex date falls on a day of the price range (they move pre_close and adj_factor)."""
+        return self.ex_day >= 0
+
+
+def plan_dividends(
+    seed: int,
+    universe: Universe,
+    earnings: Earnings,
+    shares0: np.ndarray,
+    days: np.ndarray,
+    open_days: np.ndarray,
+    end: date,
+) -> DividendPlans:
+    """Draw the dividend plans of every fiscal year ``earnings`` knows, for profitable listed stocks."""
+    rng = np.random.default_rng([seed, 6])
+    list_dates = pd.to_datetime(universe.stock_basic["list_date"], format="%Y%m%d").to_numpy("datetime64[D]")
+    status = universe.stock_basic["list_status"].to_numpy()
+    stock_list, fy_list, profit_list = [], [], []
+    for j, fy in enumerate(earnings.fiscal_years):
+        year_end = np.datetime64(date(fy, 12, 31), "D")
+        ok = (list_dates <= year_end) & (status != "G") & (earnings.fiscal_profit[:, j] > 0)
+        ok &= rng.random(len(ok)) < 0.7
+        stocks = np.flatnonzero(ok)
+        stock_list.append(stocks)
+        fy_list.append(np.full(len(stocks), fy))
+        profit_list.append(earnings.fiscal_profit[stocks, j])
+    stock = np.concatenate(stock_list) if stock_list else np.zeros(0, dtype=np.int64)
+    fiscal_year = np.concatenate(fy_list) if fy_list else np.zeros(0, dtype=np.int64)
+    profit = np.concatenate(profit_list) if profit_list else np.zeros(0)
+    m = len(stock)
+
+    def snap(day: np.ndarray) -> np.ndarray:
+        pos = np.minimum(np.searchsorted(open_days, day), len(open_days) - 1)
+        return open_days[pos]
+
+    march20 = np.array(
+        [np.datetime64(date(int(fy) + 1, 3, 20), "D") for fy in fiscal_year], dtype="datetime64[D]"
+    )
+    proposal = snap(march20 + rng.integers(0, 38, m))
+    approval = snap(proposal + rng.integers(25, 50, m))
+    implementation = snap(approval + rng.integers(10, 35, m))
+    record_pos = np.searchsorted(open_days, implementation) + rng.integers(3, 7, m)
+    record_pos = np.minimum(record_pos, len(open_days) - 2)
+    record = open_days[record_pos]
+    ex = open_days[record_pos + 1]
+
+    eps = profit / (shares0[stock] * 1e4)
+    cash_tax = np.round(eps * rng.uniform(0.15, 0.5, m), 3)
+    with_shares = rng.random(m) < 0.12
+    bonus = np.where(with_shares, rng.choice([0.0, 0.1, 0.2, 0.3], m), 0.0)
+    conversion = np.where(with_shares, rng.choice([0.0, 0.2, 0.3, 0.5], m), 0.0)
+    conversion = np.where(with_shares & (bonus + conversion == 0), 0.3, conversion)
+
+    ex_pos = np.searchsorted(days, ex)
+    in_days = (ex_pos < len(days)) & (ex >= days[0]) & (ex <= days[-1])
+    ex_day = np.where(in_days, ex_pos, -1)
+    # A plan must be carried out while the stock still trades: none after delisting or in a long suspension.
+    last_day = universe.last_day[stock]
+    delisted = universe.last_day[stock] < len(days) - 1
+    paused_from = universe.suspended_from[stock]
+    keep = cash_tax >= 0.005
+    keep &= ~(delisted & ((ex_pos > last_day) | (ex > days[-1])))
+    keep &= ~((paused_from >= 0) & (ex_pos >= paused_from))
+    keep &= proposal <= np.datetime64(end, "D")
+    return DividendPlans(
+        stock=stock[keep],
+        fiscal_year=fiscal_year[keep],
+        announce=np.stack([proposal, approval, implementation], axis=1)[keep],
+        record=record[keep],
+        ex=ex[keep],
+        ex_day=ex_day[keep],
+        cash_tax=cash_tax[keep],
+        cash=np.round(cash_tax[keep] * 0.9, 4),
+        bonus=bonus[keep],
+        conversion=conversion[keep],
+    )
+
+
+def dividend_frame(
+    plans: DividendPlans, universe: Universe, total_share: StepSeries, days: np.ndarray, end: date
+) -> pd.DataFrame:
+    """``dividend`` rows: one per plan stage announced by ``end``; only 实施 rows carry the dates of
+    record, ex-rights, payment and listing of new shares."""
+    codes = universe.codes
+    cut = np.datetime64(end, "D")
+    base_day = np.clip(np.searchsorted(days, plans.announce[:, 0]), 0, len(days) - 1)
+    base_share = np.round(total_share.at(plans.stock, base_day), 4)
+    frames = []
+    for k, stage in enumerate(STAGES):
+        sel = plans.announce[:, k] <= cut
+        final = stage == "实施"
+        none = np.full(int(sel.sum()), None, dtype=object)
+        record = yyyymmdd(plans.record[sel]) if final else none
+        ex = yyyymmdd(plans.ex[sel]) if final else none
+        listing = np.where(plans.share_ratio[sel] > 0, ex, None) if final else none
+        frames.append(
+            pd.DataFrame(
+                {
+                    "ts_code": codes[plans.stock[sel]],
+                    "end_date": [f"{fy}1231" for fy in plans.fiscal_year[sel]],
+                    "ann_date": yyyymmdd(plans.announce[sel, k]),
+                    "div_proc": stage,
+                    "stk_div": plans.share_ratio[sel],
+                    "stk_bo_rate": plans.bonus[sel],
+                    "stk_co_rate": plans.conversion[sel],
+                    "cash_div": plans.cash[sel],
+                    "cash_div_tax": plans.cash_tax[sel],
+                    "record_date": record,
+                    "ex_date": ex,
+                    "pay_date": ex,
+                    "div_listdate": listing,
+                    "imp_ann_date": yyyymmdd(plans.announce[sel, k]) if final else none,
+                    "base_date": [f"{fy}1231" for fy in plans.fiscal_year[sel]],
+                    "base_share": base_share[sel],
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["ts_code", "end_date", "ann_date"], kind="stable", ignore_index=True)
