@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import pandas as pd
+import pyarrow as pa
 import pytest
 import requests
 from hypothesis import given, settings
@@ -528,7 +529,8 @@ def test_thread_backed_sandbox_raises_start_up_errors(market):
 
 _cells = st.tuples(
     st.one_of(st.none(), st.text(max_size=12)),
-    st.one_of(st.none(), st.floats(width=64)),
+    st.one_of(st.none(), st.floats(width=64),
+              st.sampled_from([math.inf, -math.inf, math.nan, 0.0, -0.0, 57.0, 1e16, 1e12, -3.0, 2.0**60])),
     st.one_of(st.none(), st.integers(min_value=-(2**53), max_value=2**53)),
 )
 
@@ -562,3 +564,9 @@ def test_json_tokens_accept_loosely_typed_market_columns():
     assert json_tokens(pd.Series([20240102, None, "a\"b"], dtype=object), "s").to_pylist() == [
         '"20240102"', "null", '"a\\"b"']
     assert json_tokens(pd.Series(["上证", None], dtype="str"), "s").to_pylist() == ['"上证"', "null"]
+    chunked = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([["a", None], ["b\\", "c"]])))
+    assert json_tokens(chunked, "s").to_pylist() == ['"a"', "null", '"b\\\\"', '"c"']
+    sliced = pd.Series(["x", "y\n", "z"], dtype="str").iloc[2:]
+    assert json_tokens(sliced, "s").to_pylist() == ['"z"']
+    assert json_tokens(pd.Series([57.0, 1e16, -0.0, 0.5, float("inf")]), "f").to_pylist() == [
+        "57.0", "1e+16", "-0.0", "0.5", "null"]
