@@ -10,12 +10,17 @@ the first 40203 message and then run at it.
 
     python bench/bench_rate_limiter.py                       # time scale 0.1: a minute lasts 6 s
     python bench/bench_rate_limiter.py --minutes 5 --time-scale 0.05 --workers 4
+    python bench/bench_rate_limiter.py --market sandbox      # the synthetic market's real answers
+
+``--market tiny`` (the default) serves three-row answers so that only the limiter is measured;
+``--market sandbox`` serves the synthetic market (scale small), one trade date per call.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Mapping
@@ -25,7 +30,7 @@ import pandas as pd
 
 from alphahome.sandbox.apidef import ApiDef, FieldDef
 from alphahome.sandbox.quota import QuotaLimits
-from alphahome.sandbox.server import SandboxServer
+from alphahome.sandbox.server import MarketLike, SandboxServer
 from alphahome.sandbox.tokens import TOKEN_2000
 from alphahome.sources.tushare.client import TushareClient
 from alphahome.sources.tushare.rate_limiter import Budget, RateLimiter, default_budget
@@ -47,7 +52,7 @@ class QuotaMarket:
 
     apis: Mapping[str, ApiDef] = {
         name: ApiDef(name=name, fields=(FieldDef("ts_code", "s"), FieldDef("trade_date", "s"), FieldDef("value")),
-                     params=("trade_date",), required=(), row_cap=6000, min_points=POINTS,
+                     params=("trade_date",), required=(), row_cap=6000, min_points=120,
                      sort_desc=("ts_code",), query=_query)
         for name in SERVER_QUOTAS
     }
@@ -64,11 +69,10 @@ class Outcome:
     final_budget: int | None
 
 
-async def run_scenario(*, time_scale: float, minutes: float, workers: int, budgets: dict[str, int]) -> tuple[
-    list[Outcome], float
-]:
+async def run_scenario(*, market: MarketLike, time_scale: float, minutes: float, workers: int,
+                       budgets: dict[str, int], days: list[str]) -> tuple[list[Outcome], float]:
     overrides = {api: QuotaLimits(per_minute=n) for api, n in SERVER_QUOTAS.items()}
-    async with SandboxServer(QuotaMarket(), time_scale=time_scale, quota_overrides=overrides) as server:
+    async with SandboxServer(market, time_scale=time_scale, quota_overrides=overrides) as server:
         limiter = RateLimiter({api: Budget(per_minute=n) for api, n in budgets.items()}, time_scale=time_scale)
         async with TushareClient(TOKEN_2000, server.url, limiter=limiter, retry_delay=0.05,
                                  max_concurrency=len(budgets) * workers) as client:
@@ -76,21 +80,24 @@ async def run_scenario(*, time_scale: float, minutes: float, workers: int, budge
             loop = asyncio.get_running_loop()
             deadline = loop.time() + duration
 
-            async def worker(api: str) -> None:
+            async def worker(api: str, first: int) -> None:
+                n = first
                 while loop.time() < deadline:
                     # Each call must be granted before the deadline to count: stop waiting past it.
                     remaining = deadline - loop.time()
+                    params = {} if api == "stock_basic" else {"trade_date": days[n % len(days)]}
+                    n += workers
                     try:
                         async with asyncio.timeout(remaining):
-                            await client.call(api, {"trade_date": "20240102"}, "ts_code,trade_date,value")
+                            await client.call(api, params, "")
                     except TimeoutError:
                         return
 
             started = time.perf_counter()
             async with asyncio.TaskGroup() as tg:
                 for api in budgets:
-                    for _ in range(workers):
-                        tg.create_task(worker(api))
+                    for i in range(workers):
+                        tg.create_task(worker(api, i))
             elapsed = time.perf_counter() - started
             stats = client.stats()
             limiter_stats = limiter.stats()
@@ -121,25 +128,35 @@ async def main() -> None:
     parser.add_argument("--time-scale", type=float, default=0.1, help="window scale (0.1: a minute lasts 6 s)")
     parser.add_argument("--minutes", type=float, default=4, help="scaled minutes per scenario")
     parser.add_argument("--workers", type=int, default=3, help="concurrent workers per API")
+    parser.add_argument("--market", choices=("tiny", "sandbox"), default="tiny",
+                        help="tiny three-row answers, or the synthetic market (scale small)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
 
+    market: MarketLike
+    if args.market == "sandbox":
+        from alphahome.sandbox.market import Market
+
+        real = Market(seed=1, scale="small")
+        market, days = real, [str(d) for d in real.day_text]
+    else:
+        market, days = QuotaMarket(), ["20240102"]
+    run = functools.partial(run_scenario, market=market, time_scale=args.time_scale, minutes=args.minutes,
+                            workers=args.workers, days=days)
+
     print(f"time scale {args.time_scale} (a minute lasts {60 * args.time_scale:g} s), {args.workers} workers "
-          f"per API, {len(SERVER_QUOTAS)} APIs at once, token tier {POINTS} points")
+          f"per API, {len(SERVER_QUOTAS)} APIs at once, token tier {POINTS} points, market {args.market}")
 
     right = {api: default_budget(POINTS, api_specific=50 if api == "stock_basic" else None) for api in SERVER_QUOTAS}
-    outcomes, minutes = await run_scenario(time_scale=args.time_scale, minutes=args.minutes,
-                                           workers=args.workers, budgets=right)
+    outcomes, minutes = await run(budgets=right)
     report("Scenario 1: default budgets (90% of the published quota)", outcomes, minutes)
 
     exact = dict(SERVER_QUOTAS)
-    outcomes, minutes = await run_scenario(time_scale=args.time_scale, minutes=args.minutes,
-                                           workers=args.workers, budgets=exact)
+    outcomes, minutes = await run(budgets=exact)
     report("Scenario 2: budgets equal to the server's quota (100%)", outcomes, minutes)
 
     too_high = {api: n * 2 for api, n in SERVER_QUOTAS.items()}
-    outcomes, minutes = await run_scenario(time_scale=args.time_scale, minutes=args.minutes,
-                                           workers=args.workers, budgets=too_high)
+    outcomes, minutes = await run(budgets=too_high)
     report("Scenario 3: budgets twice the server's quota (learned from 40203)", outcomes, minutes)
 
 

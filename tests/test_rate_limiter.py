@@ -285,6 +285,44 @@ async def test_a_day_quota_is_raised_not_waited_for() -> None:
         await limiter.acquire("income")
 
 
+async def test_a_quota_error_our_own_calls_explain_widens_the_margin_instead_of_pausing() -> None:
+    clock = VirtualClock()
+    limiter = RateLimiter({"daily": Budget(per_minute=10)}, margin=0.01, clock=clock)
+    rec = Recorder(limiter, clock)
+    await clock.run(*(rec.call("daily") for _ in range(4)))
+    # The server says 4 per minute and we did send 4: learn 4, no pause, a wider margin.
+    assert limiter.quota_error("daily", "minute", 4) == 0.0
+    assert limiter.budget("daily").per_minute == 4
+    assert limiter.margin_of("daily") == pytest.approx(0.02)
+    for _ in range(5):
+        limiter.quota_error("daily", "minute", 4)
+    assert limiter.margin_of("daily") == pytest.approx(0.1)  # capped
+    assert limiter.margin_of("other") == pytest.approx(0.01)
+    # The next call waits for the first four to leave the widened window.
+    await clock.run(rec.call("daily"))
+    assert rec.grants["daily"][-1] == pytest.approx(60 * 1.1)
+    stats = limiter.stats()["daily"]
+    assert stats.quota_errors == 6 and stats.pauses == 0
+
+
+async def test_a_quota_error_our_calls_do_not_explain_pauses_a_whole_window() -> None:
+    clock = VirtualClock()
+    limiter = RateLimiter({"daily": Budget(per_minute=10)}, margin=0.0, clock=clock)
+    rec = Recorder(limiter, clock)
+    await clock.run(rec.call("daily"))
+    # Only 1 call of ours in the window, yet the server says 5 per minute: someone else uses the token.
+    assert limiter.quota_error("daily", "minute", 5) == pytest.approx(60.0)
+    await clock.run(rec.call("daily"))
+    assert rec.grants["daily"] == [0.0, pytest.approx(60.0)]
+    # Without N in the message there is nothing to learn: pause as well.
+    assert limiter.quota_error("daily", "hour", None) == pytest.approx(3600.0)
+    assert limiter.budget("daily") == Budget(per_minute=5)
+    # A daily quota pauses for a day, which later acquires refuse at once.
+    limiter.quota_error("income", "day", 100)
+    with pytest.raises(QuotaExceeded, match="daily budget"):
+        await limiter.acquire("income")
+
+
 # --- cancellation ----------------------------------------------------------------------------------------
 
 

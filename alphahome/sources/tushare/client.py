@@ -238,15 +238,17 @@ class TushareClient:
                 page = await self._post(api, body)
             except QuotaExceeded as exc:
                 self._count(api, counter, quota_errors=1)
-                if exc.limit is not None and self.limiter.learn(api, exc.window, exc.limit):
-                    logger.warning("tushare %s: budget lowered to %d calls per %s (learned from the server)",
+                before = self.limiter.budget(api).limit(exc.window)
+                paused = self.limiter.quota_error(api, exc.window, exc.limit)
+                if self.limiter.budget(api).limit(exc.window) != before:
+                    logger.warning("tushare %s: budget lowered to %s calls per %s (learned from the server)",
                                    api, exc.limit, exc.window)
-                self.limiter.pause_window(api, exc.window)
                 quota_waits += 1
                 if exc.window == "day" or quota_waits > self.max_quota_waits:
                     raise
-                logger.info("tushare %s: %s quota reached, waiting %.1fs for the window to reopen",
-                            api, exc.window, self.limiter.window_seconds(exc.window))
+                logger.info("tushare %s: %s quota reached; %s", api, exc.window,
+                            f"pausing {paused:.1f}s for the window to reopen" if paused
+                            else "waiting for the oldest calls to leave the window")
                 continue
             except TushareError as exc:
                 self._count(api, counter, failed=1)

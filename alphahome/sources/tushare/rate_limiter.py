@@ -34,6 +34,8 @@ _TIER_PER_MINUTE: tuple[tuple[int, int], ...] = ((5000, 500), (2000, 200), (0, 5
 _TIER_PER_DAY: tuple[tuple[int, int | None], ...] = ((5000, None), (2000, 100_000), (0, 8_000))
 #: Time comparisons tolerate float rounding (a call due at t + 60 may compute as t + 59.999999999).
 _EPSILON = 1e-9
+#: Widest margin quota errors can widen an API's windows to.
+MAX_MARGIN = 0.1
 #: Share of the published figure to use by default, leaving room for other users of the same token.
 DEFAULT_HEADROOM = 0.9
 
@@ -103,6 +105,8 @@ class ApiLimiterStats:
     #: Budgets lowered by quota messages.
     learned: int = 0
     pauses: int = 0
+    #: Quota errors reported to the limiter (``quota_error``).
+    quota_errors: int = 0
 
 
 @dataclass
@@ -112,6 +116,8 @@ class _ApiState:
     logs: dict[Window, deque[float]] = field(default_factory=lambda: {w: deque() for w in WINDOWS})
     paused_until: float = float("-inf")
     pause_window: Window = "minute"
+    #: This API's own margin once widened by quota errors (None: the limiter's).
+    margin: float | None = None
     stats: ApiLimiterStats = field(default_factory=ApiLimiterStats)
 
 
@@ -153,8 +159,14 @@ class RateLimiter:
         """The length of ``window`` after ``time_scale`` (without the margin)."""
         return WINDOW_SECONDS[window] * self.time_scale
 
-    def _span(self, window: Window) -> float:
-        return self.window_seconds(window) * (1.0 + self.margin)
+    def _span(self, window: Window, state: _ApiState | None = None) -> float:
+        margin = state.margin if state is not None and state.margin is not None else self.margin
+        return self.window_seconds(window) * (1.0 + margin)
+
+    def margin_of(self, api: str) -> float:
+        """The margin applied to ``api``'s windows (the limiter's, or the API's own once widened)."""
+        state = self._state(api)
+        return state.margin if state.margin is not None else self.margin
 
     def _state(self, api: str) -> _ApiState:
         state = self._apis.get(api)
@@ -199,7 +211,32 @@ class RateLimiter:
 
     def pause_window(self, api: str, window: Window) -> None:
         """Hold ``api`` for one whole ``window`` (scaled): by then any server's window has reopened."""
-        self.pause(api, self._span(window), window=window)
+        self.pause(api, self._span(window, self._state(api)), window=window)
+
+    def recent_calls(self, api: str, window: Window) -> int:
+        """Calls of ``api`` let through within the last ``window`` (margin included)."""
+        state = self._state(api)
+        horizon = self.clock.now() - self._span(window, state)
+        return sum(1 for t in state.logs[window] if t > horizon)
+
+    def quota_error(self, api: str, window: Window, limit: int | None) -> float:
+        """Take in a 40203 quota answer for ``api`` and return how long the API is paused (seconds).
+
+        The limit N is learned (budgets only go down). When this process's own recent calls explain the
+        refusal (N or more in the window), the budget alone holds the next call until a slot ages out, and
+        the refusal only shows that calls reach the server later than the margin allows: that API's
+        margin is doubled (up to 10%) instead of pausing. Otherwise someone else spends the same quota (or
+        the limit is unknown): the API is paused for a whole window.
+        """
+        state = self._state(api)
+        state.stats.quota_errors += 1
+        if limit is not None:
+            self.learn(api, window, limit)
+            if window != "day" and self.recent_calls(api, window) >= limit:
+                state.margin = min(MAX_MARGIN, max(self.margin_of(api) * 2, 0.005))
+                return 0.0
+        self.pause_window(api, window)
+        return self._span(window, state)
 
     # --- acquiring ----------------------------------------------------------------------------------
 
@@ -210,7 +247,7 @@ class RateLimiter:
             delay, blocking = state.paused_until - now, state.pause_window
         for window in WINDOWS:
             log = state.logs[window]
-            span = self._span(window)
+            span = self._span(window, state)
             while log and log[0] + span <= now + _EPSILON:
                 log.popleft()
             limit = state.budget.limit(window)
