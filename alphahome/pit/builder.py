@@ -216,7 +216,9 @@ class PitBuilder:
             marks[table] = watermarks._as_datetime(value)
         return marks
 
-    def _insert_sql(self, target: str, raw: dict[str, set[str]], *, sliced: bool) -> str:
+    def select_sql(self, target: str, raw: dict[str, set[str]], *, sliced: bool = False) -> str:
+        """The SELECT computing ``target``'s rows from the raw tables (``raw``: their columns), in the
+        table's column order: every row when not ``sliced``, else the slice table's periods/stocks."""
         spec = SPECS[target]
         columns = ", ".join(quote(c) for c in spec.column_names)
         if target in _STATEMENTS:
@@ -225,7 +227,15 @@ class PitBuilder:
             select = indicator_sql.build_select(raw.get("fina_indicator"), self.dialect, sliced=sliced)
         else:
             select = industry_sql.build_select(raw.get("index_member_all"), sliced=sliced)
-        return f"INSERT INTO {PIT_SCHEMA}.{quote(target)} ({columns}) SELECT {columns} FROM ({select}) b"
+        return f"SELECT {columns} FROM ({select}) b"
+
+    def _insert_sql(self, target: str, raw: dict[str, set[str]], *, sliced: bool) -> str:
+        columns = ", ".join(quote(c) for c in SPECS[target].column_names)
+        return f"INSERT INTO {PIT_SCHEMA}.{quote(target)} ({columns}) {self.select_sql(target, raw, sliced=sliced)}"
+
+    async def raw_columns(self, conn: Any, target: str) -> dict[str, set[str]]:
+        """Columns of the raw tables ``target`` reads (absent tables left out)."""
+        return await self._raw_columns(conn, _raw_tables(target))
 
     async def _raw_columns(self, conn: Any, tables: list[str]) -> dict[str, set[str]]:
         """Columns of the existing raw tables among ``tables`` (absent tables are left out)."""

@@ -33,7 +33,7 @@ def period_slice_sql(sources: list[ChangeSource], dialect: Dialect) -> str:
         where = ["ts_code IS NOT NULL", "end_date IS NOT NULL", dialect.is_quarter_end("end_date")]
         if s.has_since:
             param += 1
-            where.append(f"update_time >= ${param}")
+            where.append(f"update_time > ${param}")
         parts.append(
             f"SELECT DISTINCT ts_code, {dialect.quarter_index('end_date')} AS qidx, {s.reach} AS reach "
             f"FROM tushare.{quote(s.table)} WHERE {' AND '.join(where)}"
@@ -59,7 +59,7 @@ def stock_slice_sql(sources: list[ChangeSource], dialect: Dialect) -> str:
         where = ["ts_code IS NOT NULL"]
         if s.has_since:
             param += 1
-            where.append(f"update_time >= ${param}")
+            where.append(f"update_time > ${param}")
         parts.append(f"SELECT ts_code FROM tushare.{quote(s.table)} WHERE {' AND '.join(where)}")
     if not parts:
         parts.append("SELECT CAST(NULL AS TEXT) AS ts_code WHERE 1 = 0")
