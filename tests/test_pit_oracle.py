@@ -197,7 +197,7 @@ class Oracle:
     """§4 read literally: scan every version each time. Slow and obviously right."""
 
     INCOME_EXPRESS: ClassVar[dict[str, str]] = {"revenue": "revenue", "operate_profit": "operate_profit",
-                      "total_profit": "total_profit", "n_income_attr_p": "n_income"}
+                      "total_profit": "total_profit", "n_income": "n_income"}
     BALANCE_EXPRESS: ClassVar[dict[str, str]] = {"total_assets": "total_assets",
                        "total_hldr_eqy_exc_min_int": "total_hldr_eqy_exc_min_int"}
 

@@ -103,14 +103,10 @@ INCOME = StatementTable(
     sources=(
         RawSource("income", 1, _STATEMENT_KNOWLEDGE, _identity(*(f.name for f in _INCOME_FIELDS)),
                   where=_CONSOLIDATED),
-        # 业绩快报: its net profit is the parent's share, as in the full report's n_income_attr_p.
-        RawSource("express", 2, "ann_date", {
-            "revenue": "revenue",
-            "operate_profit": "operate_profit",
-            "total_profit": "total_profit",
-            "n_income_attr_p": "n_income",
-        }),
-        # 业绩预告: the midpoint of the range, 10k CNY -> CNY; a one-sided range gives no value.
+        # 业绩快报: same-named items (its n_income is the statement's n_income).
+        RawSource("express", 2, "ann_date", _identity("revenue", "operate_profit", "total_profit", "n_income")),
+        # 业绩预告: net profit attributable to the parent, the midpoint of the range, 10k CNY -> CNY;
+        # a one-sided range gives no value (never a guess).
         RawSource("forecast", 3, "ann_date", {
             "n_income_attr_p": "(net_profit_min + net_profit_max) * 5000.0",
         }),
