@@ -252,18 +252,19 @@ class QueryResult:
         if sort_by and len(frame) > 1:
             frame = frame.sort_values(sort_by, ascending=False, kind="stable", na_position="last")
         self._frame = frame
-        self._tokens: dict[str, pa.Array] = {}
+        self._tokens: dict[tuple[str, int, int], pa.Array] = {}
         self.n_rows = len(frame)
 
-    def tokens(self, name: str) -> pa.Array:
-        """A column as JSON tokens, one string per row."""
-        tokens = self._tokens.get(name)
+    def tokens(self, name: str, start: int, stop: int) -> pa.Array:
+        """Rows ``start:stop`` of a column as JSON tokens, one string per row (kept for repeated pages)."""
+        key = (name, start, stop)
+        tokens = self._tokens.get(key)
         if tokens is None:
             if name in self._frame.columns:
-                tokens = json_tokens(self._frame[name], self._types[name])
+                tokens = json_tokens(self._frame[name].iloc[start:stop], self._types[name])
             else:  # only for an empty result without columns
-                tokens = pa.array(["null"] * self.n_rows, type=pa.string())
-            self._tokens[name] = tokens
+                tokens = pa.array(["null"] * (stop - start), type=pa.string())
+            self._tokens[key] = tokens
         return tokens
 
     def page_json(self, names: list[str], start: int, stop: int) -> str:
@@ -271,7 +272,8 @@ class QueryResult:
         stop = min(stop, self.n_rows)
         if start >= stop or not names:
             return "[" + ",".join("[]" for _ in range(max(0, stop - start))) + "]"
-        columns = [self.tokens(name).slice(start, stop - start) for name in names]
+        # Only the page is rendered: a broad query answered by its first page never renders the rest.
+        columns = [self.tokens(name, start, stop) for name in names]
         rows = pc.binary_join_element_wise(*columns, ",") if len(columns) > 1 else columns[0]
         # One Arrow join instead of thousands of Python strings.
         whole = pa.ListArray.from_arrays(pa.array([0, len(rows)], type=pa.int32()), rows)
