@@ -115,8 +115,23 @@ def test_no_calendar_means_no_plan_with_a_reason():
 def test_single_date_api_gets_one_call_per_date():
     spec = get_dataset("fund_nav")
     plan = plan_missing_ranges(spec, PlanInput(today=date(2024, 1, 5), trade_dates=CAL[:5],
-                                               start_date=date(2024, 1, 1)))
+                                               start_date=date(2024, 1, 1), codes=[f"{i:06d}.OF" for i in range(9)]))
     assert [b.requests for b in plan.batches] == [({"nav_date": ymd(d)},) for d in CAL[:5]]
+
+
+def test_few_codes_over_many_dates_go_per_code_in_windows():
+    spec = get_dataset("daily_basic")  # needs ts_code or trade_date: no market-wide date window
+    codes = ["000001.SZ", "000002.SZ", "600000.SH"]
+    plan = plan_missing_ranges(spec, PlanInput(today=TODAY, trade_dates=CAL, codes=codes,
+                                               start_date=date(2024, 1, 1)))
+    assert len(plan.batches) == 1 and plan.calls == 3
+    batch = plan.batches[0]
+    assert batch.partitions == tuple(ymd(d) for d in CAL)
+    assert batch.requests[0] == {"ts_code": "000001.SZ", "start_date": ymd(CAL[0]), "end_date": ymd(CAL[-1])}
+    many = [f"{i:06d}.SZ" for i in range(5000)]
+    per_date = plan_missing_ranges(spec, PlanInput(today=TODAY, trade_dates=CAL, codes=many,
+                                                   start_date=date(2024, 1, 1)))
+    assert per_date.calls == len(CAL) and per_date.batches[0].requests == ({"trade_date": ymd(CAL[0])},)
 
 
 def test_snapshot_refresh_policy():
@@ -145,7 +160,9 @@ def test_periods_use_vip_and_refetch_open_periods():
     periods = [b.partitions[0] for b in plan.batches]
     # ~15 months of open periods: 2022Q4 (ended 496 days ago) is closed, 2023Q1 onwards re-fetched.
     assert periods == ["20230331", "20230630", "20230930", "20231231", "20240331"]
-    assert plan.batches[0].requests == ({"period": "20230331"},)
+    assert plan.batches[0].requests == ({"period": "20230331", "report_type": "1"},
+                                        {"period": "20230331", "report_type": "2"})
+    assert plan.page_size == 5000  # the vip API's cap, not income's 500
 
 
 def test_periods_below_vip_tier_go_per_stock():
@@ -154,7 +171,8 @@ def test_periods_below_vip_tier_go_per_stock():
     plan = plan_missing_ranges(spec, PlanInput(today=TODAY, points=2000, codes=codes,
                                                completed=frozenset({"600000.SH"})))
     assert plan.api == "income"
-    assert plan.batches[0].requests == ({"ts_code": "000001.SZ"},)
+    assert plan.batches[0].requests == ({"ts_code": "000001.SZ", "report_type": "1"},
+                                        {"ts_code": "000001.SZ", "report_type": "2"})
     assert plan.batches[1].requests[0]["ts_code"] == "600000.SH"
     assert plan.batches[1].requests[0]["start_date"] == ymd(TODAY - timedelta(days=spec.open_days))
 
@@ -162,17 +180,16 @@ def test_periods_below_vip_tier_go_per_stock():
 def test_dividend_periods_use_end_date():
     spec = get_dataset("dividend")
     plan = plan_missing_ranges(spec, PlanInput(today=date(2024, 1, 10), start_date=date(2023, 1, 1)))
-    assert [b.requests[0] for b in plan.batches] == [
-        {"end_date": "20230331"}, {"end_date": "20230630"}, {"end_date": "20230930"}, {"end_date": "20231231"}]
+    assert [b.requests[0] for b in plan.batches] == [{"end_date": "20230630"}, {"end_date": "20231231"}]
 
 
 def test_index_daily_per_code_windows_and_partitions():
     spec = get_dataset("index_daily")
-    codes = ["000300.SH", "399001.SZ"]
     done = frozenset(f"000300.SH|{ymd(d)}" for d in CAL)
-    plan = plan_missing_ranges(spec, PlanInput(today=TODAY, trade_dates=CAL, codes=codes, completed=done,
+    plan = plan_missing_ranges(spec, PlanInput(today=TODAY, trade_dates=CAL, completed=done,
                                                start_date=date(2024, 1, 1), lookback_days=1))
     by_code = {b.requests[0]["ts_code"]: b for b in plan.batches}
+    assert set(by_code) == set(spec.split.codes)  # the major indices
     assert by_code["000300.SH"].partitions == (f"000300.SH|{ymd(CAL[-1])}",)
     assert len(by_code["399001.SZ"].partitions) == len(CAL)  # one call: the cap is 8000 rows
     assert by_code["399001.SZ"].requests[0]["start_date"] == "20240101"
@@ -181,10 +198,12 @@ def test_index_daily_per_code_windows_and_partitions():
 def test_index_weight_month_windows_keep_open_months():
     spec = get_dataset("index_weight")
     done = frozenset(f"000300.SH|2024{m:02d}" for m in (1, 2, 3))
-    plan = plan_missing_ranges(spec, PlanInput(today=TODAY, codes=["000300.SH"], completed=done,
+    plan = plan_missing_ranges(spec, PlanInput(today=TODAY, completed=done,
                                                start_date=date(2024, 1, 1), rows_per_unit=300))
-    assert [b.partitions for b in plan.batches] == [("000300.SH|202402", "000300.SH|202403")]
-    assert plan.batches[0].requests == (
+    mine = [b for b in plan.batches if b.requests[0]["index_code"] == "000300.SH"]
+    assert [b.partitions for b in mine] == [("000300.SH|202402", "000300.SH|202403")]
+    assert len(plan.batches) == len(spec.split.codes)  # others never fetched: one window each
+    assert mine[0].requests == (
         {"index_code": "000300.SH", "start_date": "20240201", "end_date": "20240331"},)
 
 
@@ -195,7 +214,7 @@ def test_index_weight_month_windows_keep_open_months():
     lookback=st.integers(min_value=0, max_value=10),
 )
 def test_plan_covers_exactly_the_needed_dates(done_mask, rows, lookback):
-    spec = get_dataset("daily_basic")
+    spec = get_dataset("adj_factor")
     done = frozenset(ymd(d) for d, ok in zip(CAL, done_mask, strict=True) if ok)
     plan = plan_missing_ranges(spec, PlanInput(today=TODAY, trade_dates=CAL, completed=done,
                                                rows_per_unit=rows, start_date=date(2024, 1, 1),

@@ -10,6 +10,12 @@ from alphahome.tasks.spec import DatasetSpec, Rule, Split
 _SNAPSHOT = Split("snapshot")
 _TRADE_DATES = Split("trade_dates")
 _PERIODS = Split("periods", date_param="period")
+#: The major indices whose bars and weights are synced: SSE Composite, SSE 50, CSI 300, STAR 50, CSI 500,
+#: SZSE Component, ChiNext, BSE 50 (index_basic lists thousands; Shenwan ones have no index_daily bars).
+MAJOR_INDICES = ("000001.SH", "000016.SH", "000300.SH", "000688.SH", "000905.SH", "399001.SZ", "399006.SZ",
+                 "899050.BJ")
+#: Consolidated (1) and single-quarter consolidated (2) statements: the report types research uses.
+_REPORT_TYPES = ({"report_type": "1"}, {"report_type": "2"})
 _STATEMENT_KEY = ("ts_code", "end_date", "report_type", "ann_date", "f_ann_date", "update_flag")
 _PRICE_RULES = (
     Rule("high", ">=", "low"),
@@ -60,9 +66,10 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
         rules=(Rule("adj_factor", ">", 0),), description="Cumulative backward adjustment factors.",
     ),
     DatasetSpec(
-        "daily_basic", "daily_basic", "market", ("ts_code", "trade_date"), _TRADE_DATES,
-        date_column="trade_date", row_cap=6000, depends_on=("trade_cal",), lookback_days=_MARKET_LOOKBACK,
-        rules=(Rule("close", ">", 0),), description="Daily valuation and share indicators.",
+        "daily_basic", "daily_basic", "market", ("ts_code", "trade_date"),
+        Split("trade_dates", window=False, code_windows=True), date_column="trade_date", row_cap=6000,
+        depends_on=("trade_cal", "stock_basic"), lookback_days=_MARKET_LOOKBACK, rules=(Rule("close", ">", 0),),
+        description="Daily valuation and share indicators (ts_code or trade_date required).",
     ),
     DatasetSpec(
         "moneyflow", "moneyflow", "market", ("ts_code", "trade_date"), _TRADE_DATES,
@@ -81,58 +88,60 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
     ),
     DatasetSpec(
         "index_daily", "index_daily", "market", ("ts_code", "trade_date"),
-        Split("code_dates", codes_from="index_basic.ts_code"), date_column="trade_date",
-        row_cap=8000, depends_on=("trade_cal", "index_basic"), lookback_days=_MARKET_LOOKBACK,
+        Split("code_dates", codes=MAJOR_INDICES), date_column="trade_date",
+        row_cap=8000, depends_on=("trade_cal",), lookback_days=_MARKET_LOOKBACK,
         rows_per_date=1, rules=_PRICE_RULES, description="Index daily bars, per index.",
     ),
     DatasetSpec(
         "index_weight", "index_weight", "market", ("index_code", "con_code", "trade_date"),
-        Split("code_months", code_param="index_code", codes_from="index_basic.ts_code"),
-        date_column="trade_date", row_cap=6000, depends_on=("trade_cal", "index_basic"),
+        Split("code_months", code_param="index_code", codes=MAJOR_INDICES),
+        date_column="trade_date", row_cap=6000, start_date="20050101",
         empty_means_unpublished=False, rules=(Rule("weight", ">=", 0),),
         description="Monthly index constituent weights, per index per month.",
     ),
     DatasetSpec(
         "fund_nav", "fund_nav", "market", ("ts_code", "nav_date"),
-        Split("trade_dates", window=False, date_param="nav_date"), date_column="nav_date",
-        row_cap=20000, depends_on=("trade_cal",), lookback_days=_MARKET_LOOKBACK, rows_per_date=1000,
+        Split("trade_dates", window=False, date_param="nav_date", code_windows=True,
+              codes_from="fund_basic.ts_code"),
+        date_column="nav_date", row_cap=2000, depends_on=("trade_cal", "fund_basic"),
+        lookback_days=_MARKET_LOOKBACK, rows_per_date=1000,
         description="Fund net asset values, whole market per NAV date.",
     ),
     # ---- financial --------------------------------------------------------------------------------------
     DatasetSpec(
         "income", "income", "financial", _STATEMENT_KEY, _PERIODS, date_column="end_date",
-        row_cap=500, vip_api="income_vip", depends_on=("stock_basic",), open_days=_OPEN_PERIOD_DAYS,
-        nullable_key=("ann_date", "f_ann_date"), description="Income statements, every version.",
+        row_cap=500, vip_api="income_vip", vip_row_cap=5000, variants=_REPORT_TYPES,
+        depends_on=("stock_basic",), open_days=_OPEN_PERIOD_DAYS, nullable_key=("ann_date", "f_ann_date"), description="Income statements, every version.",
     ),
     DatasetSpec(
         "balancesheet", "balancesheet", "financial", _STATEMENT_KEY, _PERIODS, date_column="end_date",
-        row_cap=100, vip_api="balancesheet_vip", depends_on=("stock_basic",), open_days=_OPEN_PERIOD_DAYS,
-        nullable_key=("ann_date", "f_ann_date"), description="Balance sheets, every version.",
+        row_cap=100, vip_api="balancesheet_vip", vip_row_cap=5000, variants=_REPORT_TYPES,
+        depends_on=("stock_basic",), open_days=_OPEN_PERIOD_DAYS, nullable_key=("ann_date", "f_ann_date"), description="Balance sheets, every version.",
     ),
     DatasetSpec(
         "cashflow", "cashflow", "financial", _STATEMENT_KEY, _PERIODS, date_column="end_date",
-        row_cap=100, vip_api="cashflow_vip", depends_on=("stock_basic",), open_days=_OPEN_PERIOD_DAYS,
-        nullable_key=("ann_date", "f_ann_date"), description="Cash-flow statements, every version.",
+        row_cap=500, vip_api="cashflow_vip", vip_row_cap=5000, variants=_REPORT_TYPES,
+        depends_on=("stock_basic",), open_days=_OPEN_PERIOD_DAYS, nullable_key=("ann_date", "f_ann_date"), description="Cash-flow statements, every version.",
     ),
     DatasetSpec(
         "fina_indicator", "fina_indicator", "financial", ("ts_code", "end_date", "ann_date", "update_flag"),
-        _PERIODS, date_column="end_date", row_cap=100, vip_api="fina_indicator_vip",
+        _PERIODS, date_column="end_date", row_cap=100, vip_api="fina_indicator_vip", vip_row_cap=5000,
         depends_on=("stock_basic",), open_days=_OPEN_PERIOD_DAYS, nullable_key=("ann_date",),
         description="Financial indicators, every version.",
     ),
     DatasetSpec(
         "express", "express", "financial", ("ts_code", "end_date", "ann_date"), _PERIODS,
-        date_column="end_date", row_cap=2000, vip_api="express_vip", depends_on=("stock_basic",),
+        date_column="end_date", row_cap=2000, vip_api="express_vip", vip_row_cap=5000, depends_on=("stock_basic",),
         open_days=_OPEN_PERIOD_DAYS, description="Preliminary results (业绩快报).",
     ),
     DatasetSpec(
         "forecast", "forecast", "financial", ("ts_code", "end_date", "ann_date"), _PERIODS,
-        date_column="end_date", row_cap=3500, vip_api="forecast_vip", depends_on=("stock_basic",),
+        date_column="end_date", row_cap=3500, vip_api="forecast_vip", vip_row_cap=3500, depends_on=("stock_basic",),
         open_days=_OPEN_PERIOD_DAYS, description="Results forecasts (业绩预告); revisions are new ann_dates.",
     ),
     DatasetSpec(
         "dividend", "dividend", "financial", ("ts_code", "end_date", "ann_date", "div_proc"),
-        Split("periods", date_param="end_date"), date_column="end_date", row_cap=2000,
+        Split("periods", date_param="end_date", period_months=(6, 12)), date_column="end_date", row_cap=2000,
         depends_on=("stock_basic",), open_days=730, nullable_key=("ann_date",),
         description="Dividend plans, one row per plan stage; per dividend period (end_date).",
     ),

@@ -28,7 +28,7 @@ from __future__ import annotations
 import calendar
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -39,6 +39,8 @@ Mode = Literal["smart", "full", "manual"]
 SNAPSHOT_PARTITION = "all"
 #: Aim a window a little under the page size, so that normal growth does not spill onto a second page.
 WINDOW_FILL = 0.95
+#: A batch of per-code requests holds at most about this many rows in memory.
+MAX_BATCH_ROWS = 250_000
 
 
 def ymd(day: date) -> str:
@@ -80,6 +82,8 @@ class TaskPlan:
     ranges: tuple[str, ...] = ()
     #: Why nothing (or what) is planned.
     note: str = ""
+    #: Rows per call (offset/limit page) for ``api``.
+    page_size: int = 6000
 
     @property
     def calls(self) -> int:
@@ -213,8 +217,9 @@ def _lookback(spec: DatasetSpec, inp: PlanInput) -> int:
     return spec.lookback_days if inp.lookback_days is None else inp.lookback_days
 
 
-def _page_size(spec: DatasetSpec, inp: PlanInput) -> int:
-    return min(spec.row_cap, inp.page_size) if inp.page_size else spec.row_cap
+def _page_size(spec: DatasetSpec, inp: PlanInput, api: str | None = None) -> int:
+    cap = spec.row_cap_for(api or spec.api_for(inp.points))
+    return min(cap, inp.page_size) if inp.page_size else cap
 
 
 def _rows_per_unit(spec: DatasetSpec, inp: PlanInput, fallback: float) -> float:
@@ -229,16 +234,18 @@ def plan_missing_ranges(spec: DatasetSpec, inp: PlanInput) -> TaskPlan:
     """The plan of one dataset: which partitions to fetch, shaped into batches of requests."""
     kind = spec.split.kind
     if kind == "snapshot":
-        return _plan_snapshot(spec, inp)
-    if kind == "trade_dates":
-        return _plan_trade_dates(spec, inp)
-    if kind in ("code_dates", "code_months"):
-        return _plan_code_windows(spec, inp)
-    if kind == "periods":
-        return _plan_periods(spec, inp)
-    if kind == "codes":
-        return _plan_codes(spec, inp)
-    raise ValueError(f"dataset {spec.name}: unknown split {kind!r}")
+        plan = _plan_snapshot(spec, inp)
+    elif kind == "trade_dates":
+        plan = _plan_trade_dates(spec, inp)
+    elif kind in ("code_dates", "code_months"):
+        plan = _plan_code_windows(spec, inp)
+    elif kind == "periods":
+        plan = _plan_periods(spec, inp)
+    elif kind == "codes":
+        plan = _plan_codes(spec, inp)
+    else:
+        raise ValueError(f"dataset {spec.name}: unknown split {kind!r}")
+    return replace(plan, page_size=_page_size(spec, inp, plan.api))
 
 
 def _with_variants(spec: DatasetSpec, params: Mapping[str, str]) -> list[dict[str, str]]:
@@ -283,14 +290,27 @@ def _plan_trade_dates(spec: DatasetSpec, inp: PlanInput) -> TaskPlan:
     if not needed:
         return TaskPlan(spec.name, api, inp.mode, (), note="up to date")
     batches: list[Batch] = []
+    page = _page_size(spec, inp, api)
+    date_runs = runs(needed, inp.trade_dates)
+    per_code_size = min(window_size(page, 1), max(1, MAX_BATCH_ROWS // max(1, len(inp.codes))))
+    per_code_calls = len(inp.codes) * sum(math.ceil(len(run) / per_code_size) for run in date_runs)
     if spec.split.window:
-        size = window_size(_page_size(spec, inp), _rows_per_unit(spec, inp, 5000.0))
-        for run in runs(needed, inp.trade_dates):
+        size = window_size(page, _rows_per_unit(spec, inp, 5000.0))
+        for run in date_runs:
             for piece in chunks(run, size):
                 params = {"start_date": ymd(piece[0]), "end_date": ymd(piece[-1])}
                 label = ymd(piece[0]) if len(piece) == 1 else f"{ymd(piece[0])}..{ymd(piece[-1])}"
                 batches.append(Batch(api, tuple(_with_variants(spec, params)),
                                      tuple(ymd(d) for d in piece), label))
+    elif spec.split.code_windows and inp.codes and per_code_calls < len(needed):
+        # Few codes, many dates: one call per code and date window beats one call per date.
+        for run in date_runs:
+            for piece in chunks(run, per_code_size):
+                window = {"start_date": ymd(piece[0]), "end_date": ymd(piece[-1])}
+                requests = tuple(r for code in inp.codes
+                                 for r in _with_variants(spec, {spec.split.code_param: code, **window}))
+                label = f"{ymd(piece[0])}..{ymd(piece[-1])} per code"
+                batches.append(Batch(api, requests, tuple(ymd(d) for d in piece), label))
     else:
         for d in needed:
             params = {spec.split.date_param: ymd(d)}
@@ -302,8 +322,10 @@ def _plan_trade_dates(spec: DatasetSpec, inp: PlanInput) -> TaskPlan:
 
 def _plan_code_windows(spec: DatasetSpec, inp: PlanInput) -> TaskPlan:
     api = spec.api_for(inp.points)
-    if not inp.codes:
+    codes = spec.split.codes or tuple(inp.codes)
+    if not codes:
         return TaskPlan(spec.name, api, inp.mode, (), note=f"no codes ({spec.split.codes_from} is empty)")
+    inp = replace(inp, codes=codes)
     start, end = _bounds(spec, inp)
     monthly = spec.split.kind == "code_months"
     if monthly:
@@ -318,7 +340,7 @@ def _plan_code_windows(spec: DatasetSpec, inp: PlanInput) -> TaskPlan:
     if not units:
         note = "no trading days in range" if inp.trade_dates or monthly else "trade calendar not loaded"
         return TaskPlan(spec.name, api, inp.mode, (), note=note)
-    size = window_size(_page_size(spec, inp), _rows_per_unit(spec, inp, fallback))
+    size = window_size(_page_size(spec, inp, api), _rows_per_unit(spec, inp, fallback))
     batches: list[Batch] = []
     all_needed: set[date] = set()
     for code in inp.codes:

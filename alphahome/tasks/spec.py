@@ -37,7 +37,8 @@ class Split:
     - ``snapshot``: the whole dataset, one request per variant (paged); one partition, refreshed by policy.
     - ``trade_dates``: whole market per trade date; with ``window`` several dates per call through
       ``start_date``/``end_date`` (sized so one call returns about ``row_cap`` rows), else one call per date
-      with ``date_param``. Partition = the date.
+      with ``date_param`` — or, with ``code_windows``, per code in date windows when that takes fewer calls
+      (a small universe over a long range). Partition = the date.
     - ``code_dates``: per code (``code_param``) in trade-date windows. Partition = ``code|date``.
     - ``code_months``: per code, one call per calendar month. Partition = ``code|YYYYMM``.
     - ``periods``: whole market per report period (``date_param`` = ``period`` or ``end_date``), on the
@@ -50,10 +51,14 @@ class Split:
     window: bool = True
     #: The single-date parameter (``trade_date``, ``nav_date``, ``period``, ``end_date``).
     date_param: str = "trade_date"
+    #: ``trade_dates`` without ``window``: date windows are allowed per code (codes from ``codes_from``).
+    code_windows: bool = False
     #: The per-code parameter (``ts_code``, ``index_code``).
     code_param: str = "ts_code"
-    #: Where the codes of per-code splits come from: ``table.column``, optionally ``?col=value`` filter.
+    #: Where the codes of per-code splits come from: ``table.column`` of a catalogue dataset …
     codes_from: str = "stock_basic.ts_code"
+    #: … unless the spec names them (e.g. the major indices).
+    codes: tuple[str, ...] = ()
     #: ``periods``: which month-ends are periods (quarter ends by default).
     period_months: tuple[int, ...] = (3, 6, 9, 12)
 
@@ -83,6 +88,8 @@ class DatasetSpec:
     date_column: str | None = None
     #: Documented maximum rows per call (the page size unless config overrides it).
     row_cap: int = 6000
+    #: Rows per call of the ``*_vip`` API (None: as ``row_cap``).
+    vip_row_cap: int | None = None
     #: Minimum points to call ``api``.
     points: int = 2000
     #: Default per-minute budget; None = the points tier's figure.
@@ -145,6 +152,12 @@ class DatasetSpec:
         if self.vip_api is not None and points >= self.vip_points:
             return self.vip_api
         return self.api
+
+    def row_cap_for(self, api: str) -> int:
+        """Rows one call of ``api`` (this dataset's API or its vip variant) may return."""
+        if api == self.vip_api and self.vip_row_cap is not None:
+            return self.vip_row_cap
+        return self.row_cap
 
     def table_spec(self) -> TableSpec:
         """The storage description of this dataset's table (schema ``tushare``)."""
