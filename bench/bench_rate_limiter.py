@@ -5,8 +5,9 @@ through one TushareClient and one RateLimiter, against the sandbox enforcing Tus
 quotas. Printed per API: the server's quota, the client's budget, calls per minute achieved, the share of
 the budget used (target >= 90%) and the 40203 quota errors met (target 0 when the budget is right).
 
-A second scenario starts with a budget *above* the server's quota: the client must learn the real N from
-the first 40203 message and then run at it.
+Three scenarios: the default budgets (90% of the published quota); budgets exactly at the server's
+quota; budgets twice the server's quota, where the client must learn the real N from the first 40203
+messages and then run at it.
 
     python bench/bench_rate_limiter.py                       # time scale 0.1: a minute lasts 6 s
     python bench/bench_rate_limiter.py --minutes 5 --time-scale 0.05 --workers 4
@@ -22,15 +23,18 @@ import argparse
 import asyncio
 import functools
 import logging
+import socket
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 import pandas as pd
 
 from alphahome.sandbox.apidef import ApiDef, FieldDef
 from alphahome.sandbox.quota import QuotaLimits
-from alphahome.sandbox.server import MarketLike, SandboxServer
+from alphahome.sandbox.server import SandboxServer
 from alphahome.sandbox.tokens import TOKEN_2000
 from alphahome.sources.tushare.client import TushareClient
 from alphahome.sources.tushare.rate_limiter import Budget, RateLimiter, default_budget
@@ -69,13 +73,61 @@ class Outcome:
     final_budget: int | None
 
 
-async def run_scenario(*, market: MarketLike, time_scale: float, minutes: float, workers: int,
-                       budgets: dict[str, int], days: list[str]) -> tuple[list[Outcome], float]:
+@asynccontextmanager
+async def tiny_server(time_scale: float) -> AsyncIterator[str]:
+    """The tiny market in this process."""
     overrides = {api: QuotaLimits(per_minute=n) for api, n in SERVER_QUOTAS.items()}
-    async with SandboxServer(market, time_scale=time_scale, quota_overrides=overrides) as server:
+    async with SandboxServer(QuotaMarket(), time_scale=time_scale, quota_overrides=overrides) as server:
+        yield server.url
+
+
+@asynccontextmanager
+async def sandbox_server(time_scale: float) -> AsyncIterator[str]:
+    """``alphahome sandbox serve`` (synthetic market, scale small) in its own process, so that building
+    answers does not compete with the client for this process's event loop."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    quotas = [arg for api, n in SERVER_QUOTAS.items() for arg in ("--quota", f"{api}={n}/min")]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "alphahome.cli", "sandbox", "serve", "--scale", "small", "--seed", "1",
+        "--port", str(port), "--time-scale", str(time_scale), *quotas,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(600):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            break
+        else:
+            raise RuntimeError("the sandbox did not start within 60 s")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def run_scenario(*, server: Callable[[float], AbstractAsyncContextManager[str]], time_scale: float,
+                       minutes: float, workers: int, budgets: dict[str, int]) -> tuple[list[Outcome], float]:
+    async with server(time_scale) as url:
         limiter = RateLimiter({api: Budget(per_minute=n) for api, n in budgets.items()}, time_scale=time_scale)
-        async with TushareClient(TOKEN_2000, server.url, limiter=limiter, retry_delay=0.05,
+        async with TushareClient(TOKEN_2000, url, limiter=limiter, retry_delay=0.05,
                                  max_concurrency=len(budgets) * workers) as client:
+            days = ["20240102"]
+            if server is sandbox_server:  # the last 300 trading days of the synthetic market
+                calendar = await client.fetch("trade_cal", {"is_open": 1}, ["cal_date"], page_size=20000)
+                today = time.strftime("%Y%m%d")
+                days = sorted(d for d in calendar.column("cal_date").to_pylist() if d <= today)[-300:]
+            # Warm-up: one call per API, outside the measurement (the server builds its tables lazily).
+            for api in budgets:
+                await client.call(api, {} if api == "stock_basic" else {"trade_date": days[-1]}, "")
+            warm = client.stats()
+
             duration = minutes * limiter.window_seconds("minute")
             loop = asyncio.get_running_loop()
             deadline = loop.time() + duration
@@ -102,8 +154,9 @@ async def run_scenario(*, market: MarketLike, time_scale: float, minutes: float,
             stats = client.stats()
             limiter_stats = limiter.stats()
             outcomes = [
-                Outcome(api, SERVER_QUOTAS[api], budgets[api], stats[api].ok, stats[api].quota_errors,
-                        limiter_stats[api].waits, limiter.budget(api).per_minute)
+                Outcome(api, SERVER_QUOTAS[api], budgets[api], stats[api].ok - warm[api].ok,
+                        stats[api].quota_errors - warm[api].quota_errors, limiter_stats[api].waits,
+                        limiter.budget(api).per_minute)
                 for api in budgets
             ]
             return outcomes, elapsed / limiter.window_seconds("minute")
@@ -133,19 +186,9 @@ async def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
 
-    market: MarketLike
-    if args.market == "sandbox":
-        from alphahome.sandbox.market import Market
-
-        real = Market(seed=1, scale="small")
-        market, days = real, [str(d) for d in real.day_text]
-    else:
-        market, days = QuotaMarket(), ["20240102"]
-    run = functools.partial(run_scenario, market=market, time_scale=args.time_scale, minutes=args.minutes,
-                            workers=args.workers, days=days)
-
-    print(f"time scale {args.time_scale} (a minute lasts {60 * args.time_scale:g} s), {args.workers} workers "
-          f"per API, {len(SERVER_QUOTAS)} APIs at once, token tier {POINTS} points, market {args.market}")
+    server = sandbox_server if args.market == "sandbox" else tiny_server
+    run = functools.partial(run_scenario, server=server, time_scale=args.time_scale, minutes=args.minutes,
+                            workers=args.workers)
 
     right = {api: default_budget(POINTS, api_specific=50 if api == "stock_basic" else None) for api in SERVER_QUOTAS}
     outcomes, minutes = await run(budgets=right)

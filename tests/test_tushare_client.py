@@ -286,6 +286,7 @@ async def test_injected_faults_are_retried_and_the_data_equals_the_truth(
     injected = faults["http5xx"] + faults["truncate"] + faults["system"]
     assert stats.retries == injected == stats.failed
     assert stats.ok == 16
+    assert stats.waits == 0 and stats.quota_errors == 0  # an unlimited limiter holds nothing back
     assert stats.calls == server.stats.calls["toy"] == 16 + injected
     assert counter.calls == stats.calls and counter.retries == stats.retries and counter.rows == 4 * 23
     retry_lines = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]

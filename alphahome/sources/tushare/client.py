@@ -280,7 +280,7 @@ class TushareClient:
         queued = loop.time()
         async with self._inflight:
             # A slot granted long before the request leaves could bunch calls at the server: take a new one.
-            if loop.time() - queued > self.limiter.window_seconds("minute") * self.limiter.margin:
+            if loop.time() - queued > self.limiter.window_seconds("minute") * self.limiter.margin_of(api):
                 await self.limiter.acquire(api)
             try:
                 async with session.post(

@@ -260,7 +260,8 @@ class RateLimiter:
         return delay, blocking
 
     async def acquire(self, api: str) -> float:
-        """Wait until a call of ``api`` fits in every window, then count it. Returns the seconds waited.
+        """Wait until a call of ``api`` fits in every window, then count it. Returns the seconds it was held
+        back (0.0 when it went straight through).
 
         Raises ``QuotaExceeded(window='day')`` when only tomorrow would let the call through.
         """
@@ -294,10 +295,11 @@ class RateLimiter:
             if state.budget.per_day is not None:
                 state.logs["day"].append(now)
             state.stats.calls += 1
+            if not waited:
+                return 0.0
             spent = now - started
-            if waited:
-                state.stats.waits += 1
-                state.stats.wait_seconds += spent
+            state.stats.waits += 1
+            state.stats.wait_seconds += spent
             return spent
 
     @asynccontextmanager
