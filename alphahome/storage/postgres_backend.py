@@ -1,0 +1,537 @@
+"""The PostgreSQL backend: one asyncpg pool, bulk writes by binary COPY, set-based merges.
+
+``merge`` streams the batch by COPY into a temporary staging table, then runs ONE statement::
+
+    INSERT INTO target (…) SELECT … FROM stage s
+    WHERE NOT EXISTS (SELECT 1 FROM target o WHERE <same key> AND <same values>)   -- skip identical rows
+    ON CONFLICT (<key>) DO UPDATE SET … WHERE (t.values) IS DISTINCT FROM (excluded.values)
+
+The NOT EXISTS pre-filter matters: ON CONFLICT locks every conflicting row (a WAL record and a dirtied
+page each) even when its WHERE then skips the update, so a re-fetched, unchanged batch would rewrite the
+whole table's pages. Anti-joining identical rows away first makes that case a read-only join.
+
+Keys with nullable columns are ``UNIQUE NULLS NOT DISTINCT`` (PostgreSQL 15+), so NULL matches NULL both
+in ON CONFLICT and in the pre-filter (``IS NOT DISTINCT FROM``). With the ``citus`` extension, tables
+whose spec names a distribution column are distributed by it (``create_distributed_table``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import pyarrow as pa
+
+from alphahome.errors import ConfigError, ConnectionFailed, DataValidationError, StorageError
+from alphahome.storage.base import Backend, Session, Transaction, UpsertMode, UpsertResult
+from alphahome.storage.pgcopy import (
+    BINARY_HEADER,
+    BINARY_TRAILER,
+    copy_format_for,
+    encode_chunk,
+    iter_chunks,
+)
+from alphahome.storage.run_lock import LockHolder, advisory_lock_key
+from alphahome.storage.spec import UPDATE_TIME_COLUMN, Column, TableSpec
+from alphahome.storage.sql import (
+    POSTGRES_TYPES,
+    check_column_types,
+    column_definitions,
+    column_list,
+    distinct_values_condition,
+    key_match_condition,
+    object_name,
+    qualified,
+    quote_ident,
+    table_ref,
+    update_time_definition,
+)
+from alphahome.storage.url import DatabaseURL
+
+_NOW = "now()"
+
+#: Keys ``pool_config`` may carry (asyncpg.create_pool arguments; ``timeout`` is the connect timeout).
+POOL_KEYS = frozenset(
+    {
+        "min_size",
+        "max_size",
+        "command_timeout",
+        "max_queries",
+        "max_inactive_connection_lifetime",
+        "server_settings",
+        "timeout",
+    }
+)
+DEFAULT_POOL: dict[str, Any] = {"min_size": 1, "max_size": 10, "timeout": 10.0}
+
+#: Serialises concurrent DDL (CREATE SCHEMA/TABLE IF NOT EXISTS race on the catalog otherwise).
+_DDL_LOCK_KEY = advisory_lock_key("ddl")
+
+RUN_LOCK_SPEC = TableSpec(
+    schema="alphahome",
+    name="run_lock",
+    columns=(
+        Column("name", "text", nullable=False),
+        Column("pid", "integer"),
+        Column("host", "text"),
+        Column("started_at", "timestamp"),
+    ),
+    key=("name",),
+    track_update_time=False,
+    description="Who holds each run lock (the lock itself is a PostgreSQL advisory lock).",
+)
+
+#: PostgreSQL result types → Arrow, for fetch_arrow; other types are inferred from the values.
+_ARROW_OF_PG: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "varchar": pa.string(),
+    "bpchar": pa.string(),
+    "name": pa.string(),
+    "date": pa.date32(),
+    "float8": pa.float64(),
+    "float4": pa.float64(),
+    "numeric": pa.float64(),
+    "int8": pa.int64(),
+    "int4": pa.int32(),
+    "int2": pa.int32(),
+    "oid": pa.int64(),
+    "bool": pa.bool_(),
+    "timestamptz": pa.timestamp("us", tz="UTC"),
+    "timestamp": pa.timestamp("us"),
+}
+
+_stage_names = itertools.count(1)
+
+
+def _pool_arguments(pool_config: dict[str, Any] | None) -> dict[str, Any]:
+    config = dict(pool_config or {})
+    unknown = sorted(set(config) - POOL_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"database.pool_config: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(POOL_KEYS))})"
+        )
+    merged = {**DEFAULT_POOL, **{k: v for k, v in config.items() if v is not None}}
+    if merged["min_size"] > merged["max_size"]:
+        merged["min_size"] = merged["max_size"]
+    return merged
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # numeric travels as float both ways, matching the Arrow float64 the batches use.
+    await conn.set_type_codec("numeric", encoder=str, decoder=float, schema="pg_catalog", format="text")
+
+
+@contextlib.contextmanager
+def _database_errors(what: str = "PostgreSQL") -> Iterator[None]:
+    """Turn driver errors into StorageError (one line, the server's own message)."""
+    try:
+        yield
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        raise _storage_error(what, exc) from exc
+
+
+def _storage_error(what: str, exc: BaseException) -> StorageError:
+    if isinstance(exc, asyncpg.PostgresError):
+        detail = f" ({exc.detail})" if getattr(exc, "detail", None) else ""
+        return StorageError(f"{what}: {exc}{detail}")
+    return StorageError(f"{what}: connection problem: {exc}")
+
+
+class _PostgresSession(Session):
+    """Statement helpers shared by the backend (a pooled connection per call) and its transactions."""
+
+    kind = "postgres"
+
+    def _connection(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:  # pragma: no cover
+        raise NotImplementedError
+
+    async def execute(self, sql: str, *params: Any) -> None:
+        async with self._connection() as conn:
+            with _database_errors():
+                await conn.execute(sql, *params)
+
+    async def fetchval(self, sql: str, *params: Any) -> Any:
+        async with self._connection() as conn:
+            with _database_errors():
+                return await conn.fetchval(sql, *params)
+
+    async def fetch_arrow(self, sql: str, *params: Any) -> pa.Table:
+        async with self._connection() as conn:
+            with _database_errors():
+                statement = await conn.prepare(sql)
+                records = await statement.fetch(*params)
+                attributes = statement.get_attributes()
+        return _records_to_arrow(records, attributes)
+
+
+def _records_to_arrow(records: list[asyncpg.Record], attributes: Any) -> pa.Table:
+    names = [a.name for a in attributes]
+    columns = list(zip(*records, strict=True)) if records else [() for _ in names]
+    arrays = []
+    for attr, values in zip(attributes, columns, strict=True):
+        arrays.append(pa.array(values, type=_ARROW_OF_PG.get(attr.type.name)))
+    if len(set(names)) != len(names):
+        # pa.table needs unique names; keep duplicates distinguishable like pandas would.
+        seen: dict[str, int] = {}
+        unique = []
+        for n in names:
+            seen[n] = seen.get(n, 0) + 1
+            unique.append(n if seen[n] == 1 else f"{n}_{seen[n] - 1}")
+        names = unique
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+class PostgresTransaction(_PostgresSession, Transaction):
+    """A transaction on one pooled connection."""
+
+    def __init__(self, conn: asyncpg.Connection, backend: PostgresBackend) -> None:
+        self._conn = conn
+        self._backend = backend
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        yield self._conn
+
+    async def _write(self, spec: TableSpec, table: pa.Table, mode: UpsertMode) -> UpsertResult:
+        return await _write(self._conn, spec, table, mode)
+
+
+class PostgresBackend(_PostgresSession, Backend):
+    """PostgreSQL (or Citus): ``postgresql://user:password@host:port/database``."""
+
+    def __init__(self, url: DatabaseURL, pool_config: dict[str, Any] | None = None) -> None:
+        self.url = url
+        self._pool_args = _pool_arguments(pool_config)
+        self._pool: asyncpg.Pool | None = None
+        self.server_version: tuple[int, ...] = ()
+        self.has_citus = False
+
+    # -- connection -------------------------------------------------------------------------------------
+
+    def _connect_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"timeout": self._pool_args["timeout"]}
+        if self._pool_args.get("server_settings"):
+            kwargs["server_settings"] = dict(self._pool_args["server_settings"])
+        if self._pool_args.get("command_timeout") is not None:
+            kwargs["command_timeout"] = self._pool_args["command_timeout"]
+        return kwargs
+
+    async def connect(self) -> None:
+        if self._pool is not None:
+            return
+        args = dict(self._pool_args)
+        try:
+            pool = await asyncpg.create_pool(self.url.dsn, init=_init_connection, **args)
+        except BaseException as exc:
+            raise self._connection_error(exc) from None
+        try:
+            async with pool.acquire() as conn:
+                self.server_version = tuple(conn.get_server_version()[:2])
+                self.has_citus = bool(
+                    await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')")
+                )
+        except BaseException as exc:
+            await pool.close()
+            raise self._connection_error(exc) from None
+        self._pool = pool
+
+    def _connection_error(self, exc: BaseException) -> BaseException:
+        if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
+            return exc
+        where = f"cannot connect to PostgreSQL {self.url.masked}"
+        host = f"{self.url.host}:{self.url.port}"
+        if isinstance(exc, asyncpg.InvalidPasswordError):
+            problem = f"password authentication failed for user {self.url.user!r}"
+        elif isinstance(exc, asyncpg.InvalidCatalogNameError):
+            problem = f"database {self.url.database!r} does not exist"
+        elif isinstance(
+            exc, asyncpg.InvalidAuthorizationSpecificationError | asyncpg.TooManyConnectionsError
+        ):
+            problem = str(exc)
+        elif isinstance(exc, TimeoutError | asyncio.TimeoutError):
+            problem = f"timed out reaching the server at {host}"
+        elif isinstance(exc, ConnectionRefusedError):
+            problem = f"server unreachable at {host} (connection refused)"
+        elif isinstance(exc, OSError):
+            problem = f"server unreachable at {host} ({exc.strerror or exc})"
+        elif isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+            problem = str(exc)
+        else:
+            problem = f"{type(exc).__name__}: {exc}"
+        return ConnectionFailed(f"{where}: {_scrub(problem, self.url)}")
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    def _require_pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise StorageError(f"PostgreSQL {self.url.masked} is not connected (call connect() first)")
+        return self._pool
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        pool = self._require_pool()
+        with _database_errors():
+            conn = await pool.acquire()
+        try:
+            yield conn
+        finally:
+            await pool.release(conn)
+
+    # -- writes and transactions ----------------------------------------------------------------------
+
+    async def _write(self, spec: TableSpec, table: pa.Table, mode: UpsertMode) -> UpsertResult:
+        async with self._connection() as conn:
+            async with conn.transaction():
+                return await _write(conn, spec, table, mode)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self._connection() as conn:
+            with _database_errors():
+                tx = conn.transaction()
+                await tx.start()
+            try:
+                yield PostgresTransaction(conn, self)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(tx.rollback())
+                raise
+            with _database_errors():
+                await tx.commit()
+
+    # -- DDL ---------------------------------------------------------------------------------------------
+
+    async def ensure_schema(self, name: str) -> None:
+        async with self._connection() as conn, conn.transaction():
+            with _database_errors():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _DDL_LOCK_KEY)
+                await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(name)}")
+
+    async def ensure_table(self, spec: TableSpec) -> None:
+        if spec.nullable_key_columns and self.server_version and self.server_version < (15,):
+            raise StorageError(
+                f"{spec.qualified_name}: nullable key columns need PostgreSQL 15+ (UNIQUE NULLS NOT DISTINCT); "
+                f"this server is {'.'.join(map(str, self.server_version))}"
+            )
+        async with self._connection() as conn, conn.transaction():
+            with _database_errors(f"creating {spec.qualified_name}"):
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _DDL_LOCK_KEY)
+                await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(spec.schema)}")
+                existing = await _table_columns(conn, spec.schema, spec.name)
+                if not existing:
+                    await conn.execute(_create_table_sql(spec))
+                    if self.has_citus and spec.distribution_column:
+                        await conn.execute(
+                            "SELECT create_distributed_table($1::regclass, $2)",
+                            table_ref(spec),
+                            spec.distribution_column,
+                        )
+                else:
+                    check_column_types(spec, existing, POSTGRES_TYPES)
+                    for col in spec.columns:
+                        if col.name not in existing:
+                            await conn.execute(
+                                f"ALTER TABLE {table_ref(spec)} ADD COLUMN IF NOT EXISTS "
+                                f"{quote_ident(col.name)} {POSTGRES_TYPES[col.type]}"
+                            )
+                    if spec.track_update_time and UPDATE_TIME_COLUMN not in existing:
+                        await conn.execute(
+                            f"ALTER TABLE {table_ref(spec)} ADD COLUMN IF NOT EXISTS {update_time_definition(_NOW)}"
+                        )
+                for index in spec.indexes:
+                    await conn.execute(
+                        f"CREATE INDEX IF NOT EXISTS {quote_ident(object_name(spec.name, 'idx', index))} "
+                        f"ON {table_ref(spec)} ({column_list(index)})"
+                    )
+
+    # -- run lock --------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def run_lock(self, name: str) -> AsyncIterator[None]:
+        """A session advisory lock held on a dedicated connection (not a pooled one, whose reset would
+        release it); the holder's pid, host and start time go in ``alphahome.run_lock``."""
+        await self.ensure_table(RUN_LOCK_SPEC)
+        key = advisory_lock_key(name)
+        lock_table = table_ref(RUN_LOCK_SPEC)
+        try:
+            conn = await asyncpg.connect(self.url.dsn, **self._connect_kwargs())
+        except BaseException as exc:
+            raise self._connection_error(exc) from None
+        try:
+            with _database_errors("run lock"):
+                acquired = await conn.fetchval("SELECT pg_try_advisory_lock($1)", key)
+                if not acquired:
+                    row = await conn.fetchrow(
+                        f"SELECT pid, host, started_at FROM {lock_table} WHERE name = $1", name
+                    )
+                    holder = LockHolder(*row) if row else LockHolder()
+                    raise holder.refusal(name, self.url.masked)
+                me = LockHolder.current()
+                await conn.execute(
+                    f"INSERT INTO {lock_table} (name, pid, host, started_at) VALUES ($1, $2, $3, $4) "
+                    "ON CONFLICT (name) DO UPDATE SET pid = EXCLUDED.pid, host = EXCLUDED.host, "
+                    "started_at = EXCLUDED.started_at",
+                    name,
+                    me.pid,
+                    me.host,
+                    me.started_at,
+                )
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.execute(
+                        f"DELETE FROM {lock_table} WHERE name = $1 AND pid = $2 AND host = $3",
+                        name,
+                        me.pid,
+                        me.host,
+                    )
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=5)
+            if not conn.is_closed():
+                conn.terminate()
+
+
+def _scrub(message: str, url: DatabaseURL) -> str:
+    """Remove the password from a driver message, should one ever echo it."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url.raw).password
+    except ValueError:
+        password = None
+    for secret in {password, unquote(password) if password else None}:
+        if secret and len(secret) >= 3:
+            message = message.replace(secret, "***")
+    return message
+
+
+async def _table_columns(conn: asyncpg.Connection, schema: str, name: str) -> dict[str, str]:
+    rows = await conn.fetch(
+        "SELECT column_name, upper(data_type) FROM information_schema.columns "
+        "WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+        schema,
+        name,
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+def _create_table_sql(spec: TableSpec) -> str:
+    defs = column_definitions(spec, POSTGRES_TYPES, _NOW)
+    if spec.key:
+        if spec.nullable_key_columns:
+            # NULL is a legitimate key value here and must match NULL (PostgreSQL 15+).
+            name = object_name(spec.name, "key")
+            defs.append(f"CONSTRAINT {quote_ident(name)} UNIQUE NULLS NOT DISTINCT ({column_list(spec.key)})")
+        else:
+            name = object_name(spec.name, "pkey")
+            defs.append(f"CONSTRAINT {quote_ident(name)} PRIMARY KEY ({column_list(spec.key)})")
+    return f"CREATE TABLE IF NOT EXISTS {table_ref(spec)} ({', '.join(defs)})"
+
+
+# -- bulk writes -----------------------------------------------------------------------------------------------
+
+
+async def _copy_chunks(table: pa.Table, types: list[str], fmt: str) -> AsyncIterator[bytes | memoryview]:
+    """COPY payload chunk by chunk; the next chunk is encoded in a thread while the current one is sent."""
+    if fmt == "binary":
+        yield BINARY_HEADER
+    pending: asyncio.Future[bytes | memoryview] | None = None
+    try:
+        for batch in iter_chunks(table):
+            ahead = asyncio.ensure_future(asyncio.to_thread(encode_chunk, batch, types, fmt))  # type: ignore[arg-type]
+            if pending is not None:
+                yield await pending
+            pending = ahead
+        if pending is not None:
+            chunk, pending = await pending, None
+            yield chunk
+    finally:
+        if pending is not None:
+            pending.cancel()
+    if fmt == "binary":
+        yield BINARY_TRAILER
+
+
+async def _copy_into(
+    conn: asyncpg.Connection, schema: str, name: str, spec: TableSpec, table: pa.Table
+) -> None:
+    types = [c.type for c in spec.columns]
+    fmt = copy_format_for(types)
+    await conn.copy_to_table(
+        name,
+        schema_name=schema,
+        columns=spec.column_names,
+        source=_copy_chunks(table, types, fmt),
+        format=fmt,
+    )
+
+
+async def _write(
+    conn: asyncpg.Connection, spec: TableSpec, table: pa.Table, mode: UpsertMode
+) -> UpsertResult:
+    if mode == "merge":
+        with _database_errors(f"merging into {spec.qualified_name}"):
+            return await _merge(conn, spec, table)
+    try:
+        await _copy_into(conn, spec.schema, spec.name, spec, table)
+    except asyncpg.UniqueViolationError as exc:
+        raise DataValidationError(
+            f"{spec.qualified_name}: insert mode found a row that already exists "
+            f"({exc.detail or exc}); nothing was written — use mode='merge' for partitions that may hold data"
+        ) from None
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        raise _storage_error(f"copying into {spec.qualified_name}", exc) from exc
+    return UpsertResult(inserted=table.num_rows)
+
+
+def _merge_sql(spec: TableSpec, stage: str) -> str:
+    cols = spec.column_names
+    values = spec.value_columns
+    target = table_ref(spec)
+    insert_cols = column_list(cols + ([UPDATE_TIME_COLUMN] if spec.track_update_time else []))
+    select_cols = column_list(cols, "s") + (f", {_NOW}" if spec.track_update_time else "")
+    identical = key_match_condition(spec, "o", "s")
+    if values:
+        identical += f" AND NOT ({distinct_values_condition(values, 'o', 's')})"
+        assignments = [f"{quote_ident(c)} = EXCLUDED.{quote_ident(c)}" for c in values]
+        if spec.track_update_time:
+            assignments.append(
+                f"{quote_ident(UPDATE_TIME_COLUMN)} = EXCLUDED.{quote_ident(UPDATE_TIME_COLUMN)}"
+            )
+        on_conflict = (
+            f"DO UPDATE SET {', '.join(assignments)} "
+            f"WHERE {distinct_values_condition(values, 't', 'EXCLUDED')}"
+        )
+    else:
+        on_conflict = "DO NOTHING"
+    return (
+        f"WITH written AS ("
+        f"INSERT INTO {target} AS t ({insert_cols}) "
+        f"SELECT {select_cols} FROM {qualified('pg_temp', stage)} AS s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS o WHERE {identical}) "
+        f"ON CONFLICT ({column_list(spec.key)}) {on_conflict} "
+        f"RETURNING (xmax = 0) AS inserted) "
+        f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written"
+    )
+
+
+async def _merge(conn: asyncpg.Connection, spec: TableSpec, table: pa.Table) -> UpsertResult:
+    # Always inside a transaction: ON COMMIT DROP (or the rollback) removes the stage whatever happens.
+    stage = f"_alphahome_stage_{next(_stage_names)}"
+    stage_cols = ", ".join(f"{quote_ident(c.name)} {POSTGRES_TYPES[c.type]}" for c in spec.columns)
+    await conn.execute(f"CREATE TEMP TABLE {quote_ident(stage)} ({stage_cols}) ON COMMIT DROP")
+    await _copy_into(conn, "pg_temp", stage, spec, table)
+    inserted, updated = await conn.fetchrow(_merge_sql(spec, stage))
+    await conn.execute(f"DROP TABLE {qualified('pg_temp', stage)}")
+    return UpsertResult(inserted=inserted, updated=updated, unchanged=table.num_rows - inserted - updated)
