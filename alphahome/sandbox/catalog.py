@@ -17,7 +17,8 @@ Choices where the reference is silent (documented here, reported in the sandbox 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -40,17 +41,18 @@ def fields(spec: str) -> tuple[FieldDef, ...]:
     return tuple(out)
 
 
-def _query(
-    table: str, filters: Sequence[Filter], names: Sequence[str]
-) -> Callable[[Market, Mapping[str, str]], pd.DataFrame]:
-    cols = list(names)
+@dataclass(frozen=True)
+class TableQuery:
+    """An API's ``query``: the rows of one market table that satisfy the request's filters, with the
+    API's fields in documented order."""
 
-    def query(market: Market, params: Mapping[str, str]) -> pd.DataFrame:
-        rows = market.table(table).select(conditions(filters, params))
-        return rows[cols].reset_index(drop=True)
+    table: str
+    filters: tuple[Filter, ...]
+    names: tuple[str, ...]
 
-    query.__name__ = f"query_{table}"
-    return query
+    def __call__(self, market: Market, params: Mapping[str, str]) -> pd.DataFrame:
+        rows = market.table(self.table).select(conditions(self.filters, params))
+        return rows[list(self.names)].reset_index(drop=True)
 
 
 def api(
@@ -78,7 +80,7 @@ def api(
         row_cap=row_cap,
         min_points=min_points,
         sort_desc=sort_desc,
-        query=_query(table, filters, [f.name for f in fds]),
+        query=TableQuery(table, tuple(filters), tuple(f.name for f in fds)),
         per_minute=per_minute,
     )
 

@@ -7,6 +7,8 @@ on first use (the price panels in one vectorised pass), so even the large scale 
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,7 +33,9 @@ from alphahome.sandbox.universe import Universe, build_universe
 
 try:  # the statements generator is another module's job; the catalogue serves it when present
     from alphahome.sandbox.financials import FINANCIAL_FIELDS, generate_financials
-except ImportError:  # pragma: no cover - only while financials.py does not exist yet
+except ModuleNotFoundError as exc:  # pragma: no cover - only while financials.py does not exist
+    if exc.name != "alphahome.sandbox.financials":
+        raise
     FINANCIAL_FIELDS = None  # type: ignore[assignment]
     generate_financials = None  # type: ignore[assignment]
 
@@ -104,6 +108,7 @@ class Market:
         self.day_text = yyyymmdd(self.days)
         self.apis: Mapping[str, ApiDef] = build_catalog(FINANCIAL_FIELDS)
         self._tables: dict[str, Table] = {}
+        self._build_lock = threading.RLock()  # one build per table even when threads query at once
 
     def __repr__(self) -> str:
         return (
@@ -174,12 +179,16 @@ class Market:
     # ----- tables ----------------------------------------------------------------------------------------
     def table(self, name: str) -> Table:
         """The table the catalogue's queries for dataset ``name`` run on (built on first use)."""
-        if name not in self._tables:
-            builder = self._builders().get(name)
-            if builder is None:
-                raise KeyError(f"the sandbox market has no table {name!r}")
-            self._tables[name] = builder()
-        return self._tables[name]
+        table = self._tables.get(name)
+        if table is not None:
+            return table
+        with self._build_lock:
+            if name not in self._tables:
+                builder = self._builders().get(name)
+                if builder is None:
+                    raise KeyError(f"the sandbox market has no table {name!r}")
+                self._tables[name] = builder()
+            return self._tables[name]
 
     def _frame(self, name: str, frame: pd.DataFrame, indexed: tuple[str, ...] = ("ts_code",)) -> FrameTable:
         api = self.apis[name]
@@ -262,6 +271,14 @@ class Market:
         return frame.sort_values(["trade_date", "ts_code"], kind="stable")
 
     # ----- ground truth ------------------------------------------------------------------------------------
+    def fingerprint(self) -> str:
+        """SHA-256 over the ground truth of every API (its CSV text): equal fingerprints, equal markets."""
+        digest = hashlib.sha256()
+        for name in sorted(self.apis):
+            digest.update(name.encode())
+            digest.update(self.truth(name).to_csv(index=False).encode())
+        return digest.hexdigest()
+
     def truth(self, dataset: str) -> pd.DataFrame:
         """Exactly what a perfect sync of ``dataset`` would store: every row (for stock_basic every
         list_status, for trade_cal both exchanges, for index_member_all both is_new values, for the

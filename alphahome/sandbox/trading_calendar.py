@@ -33,14 +33,18 @@ LUNAR_MONTH_DAYS = 29.53
 CALENDAR_EXCHANGES: tuple[str, ...] = ("SSE", "SZSE")
 
 
+#: Lunar years with a leap month, and after which month it comes (2000-2045).
+LEAP_MONTH: dict[int, int] = {
+    2001: 4, 2004: 2, 2006: 7, 2009: 5, 2012: 4, 2014: 9, 2017: 6, 2020: 4, 2023: 2, 2025: 6, 2028: 5,
+    2031: 3, 2033: 11, 2036: 6, 2039: 5, 2042: 2, 2044: 7,
+}  # fmt: skip
+
+
 def _lunar_day(year: int, month: int, day: int) -> date:
-    """Approximate Gregorian date of lunar (month, day) in ``year``; a 13-month year is assumed to
-    put its leap month early, which is the common case."""
-    new_year = SPRING_FESTIVAL[year]
-    months = month - 1
-    if (SPRING_FESTIVAL[year + 1] - new_year).days > 370 and month >= 5:
-        months += 1
-    return new_year + timedelta(days=round(months * LUNAR_MONTH_DAYS) + day - 1)
+    """Approximate Gregorian date of lunar (month, day) in ``year``: whole mean lunar months after the
+    Spring Festival, one more when the year's leap month comes before ``month``."""
+    months = month - 1 + (1 if LEAP_MONTH.get(year, 13) < month else 0)
+    return SPRING_FESTIVAL[year] + timedelta(days=round(months * LUNAR_MONTH_DAYS) + day - 1)
 
 
 def _with_bridge(day: date) -> list[date]:
