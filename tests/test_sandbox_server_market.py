@@ -118,15 +118,16 @@ async def test_required_params_and_tiers_per_api(market, server, session):
 def normalised(frame: pd.DataFrame, api: ApiDef) -> pd.DataFrame:
     """Both sides with one representation per Tushare type, rows in key order."""
     kinds = {f.name: f.type for f in api.fields}
-    out = pd.DataFrame(index=range(len(frame)))
+    columns: dict[str, pd.Series] = {}
     for name in frame.columns:
         values = frame[name].reset_index(drop=True)
         if kinds[name] == "f":
-            out[name] = pd.to_numeric(values, errors="raise").astype("float64")
+            columns[name] = pd.to_numeric(values, errors="raise").astype("float64")
         elif kinds[name] == "i":
-            out[name] = pd.to_numeric(values, errors="raise").astype("Int64")
+            columns[name] = pd.to_numeric(values, errors="raise").astype("Int64")
         else:
-            out[name] = pd.Series([None if pd.isna(v) else v for v in values], dtype=object)
+            columns[name] = pd.Series([None if pd.isna(v) else v for v in values], dtype=object)
+    out = pd.DataFrame(columns, index=range(len(frame)))
     return out.sort_values(list(out.columns), kind="stable", na_position="last").reset_index(drop=True)
 
 
