@@ -3,10 +3,12 @@ tests): routes, envelope, validation order and texts, params, fields, ordering, 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
 import socket
+import threading
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -570,3 +572,21 @@ def test_json_tokens_accept_loosely_typed_market_columns():
     assert json_tokens(sliced, "s").to_pylist() == ['"z"']
     assert json_tokens(pd.Series([57.0, 1e16, -0.0, 0.5, float("inf")]), "f").to_pylist() == [
         "57.0", "1e+16", "-0.0", "0.5", "null"]
+
+
+async def test_a_slow_market_query_does_not_stall_other_requests(market, session):
+    gate = threading.Event()
+
+    def slow_query(m: Any, params: Mapping[str, str]) -> pd.DataFrame:
+        assert gate.wait(10)  # runs in a worker thread, so blocking here blocks no one else
+        return pd.DataFrame({"x": ["done"]})
+
+    market.apis["slow"] = ApiDef(name="slow", fields=(FieldDef("x", "s"),), params=(), required=(), row_cap=10,
+                                 min_points=120, sort_desc=(), query=slow_query)
+    async with SandboxServer(market) as srv:
+        slow = asyncio.create_task(call(session, srv, "slow", {}))
+        await asyncio.sleep(0.05)
+        fast = await call(session, srv, "daily", {"trade_date": "20240102"})
+        assert fast["code"] == 0 and not slow.done()
+        gate.set()
+        assert (await slow)["data"]["items"] == [["done"]]

@@ -53,17 +53,19 @@ class Served:
             self.lines.append(line.rstrip("\n"))
 
     def wait_for_url(self, timeout: float = 60.0) -> str:
+        """The URL, once the whole start-up banner (ending with the Ctrl-C hint) has been printed."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for line in self.lines:
-                match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-                if match:
-                    self.url = match.group(1)
-                    return self.url
+            if any(line.startswith("Press Ctrl-C") for line in list(self.lines)):
+                for line in self.lines:
+                    match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+                    if match:
+                        self.url = match.group(1)
+                        return self.url
             if self.proc.poll() is not None:
                 break
             time.sleep(0.05)
-        raise AssertionError(f"no URL printed: {self.lines}")
+        raise AssertionError(f"no start-up banner: {self.lines}")
 
 
 @pytest.fixture
@@ -115,3 +117,21 @@ def test_serve_prints_url_and_tokens_enforces_quotas_and_stops_cleanly(serve, si
     assert any("sandbox stopped after 5 requests" in line for line in served.lines), served.lines
     with pytest.raises(requests.ConnectionError):
         requests.post(url, json={}, timeout=2)
+
+
+def test_start_up_failures_are_one_clear_line(serve):
+    first = serve("--scale", "small", "--end-date", "2024-06-28")
+    url = first.wait_for_url()
+    port = url.rsplit(":", 1)[1]
+    busy = serve("--scale", "small", "--end-date", "2024-06-28", "--port", port)
+    assert busy.proc.wait(timeout=60) == 2
+    busy._reader.join(timeout=5)
+    assert any(f"cannot listen on 127.0.0.1:{port}" in line for line in busy.lines), busy.lines
+    assert not any("Traceback" in line for line in busy.lines)
+    early = serve("--scale", "small", "--end-date", "1990-01-01")
+    assert early.proc.wait(timeout=60) == 2
+    early._reader.join(timeout=5)
+    assert any("end_date" in line and "Error" in line for line in early.lines), early.lines
+    assert not any("Traceback" in line for line in early.lines)
+    first.proc.send_signal(signal.SIGTERM)
+    assert first.proc.wait(timeout=20) == 0

@@ -71,8 +71,13 @@ def serve_command(host: str, port: int, seed: int, scale: str, end_date: dt.date
                            quotas_enabled=not no_quotas, time_scale=time_scale, quota_overrides=quotas,
                            faults=faults)
     click.echo(f"building the {scale} market (seed {seed})…")
-    with contextlib.suppress(KeyboardInterrupt):  # Windows: no signal handlers on the loop
-        asyncio.run(_serve(server))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Windows: no signal handlers on the loop
+            asyncio.run(_serve(server))
+    except ValueError as exc:  # the market refuses its arguments (e.g. an end date outside its calendar)
+        raise click.UsageError(str(exc)) from None
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 async def _serve(server: SandboxServer) -> None:

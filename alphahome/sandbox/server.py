@@ -39,6 +39,7 @@ import time
 import uuid
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -360,6 +361,17 @@ def encode_envelope(envelope: Mapping[str, Any]) -> bytes:
 
 
 @dataclass(frozen=True)
+class PageRequest:
+    """A validated request: what to query and which rows and columns to render."""
+
+    api: ApiDef
+    params: dict[str, str]
+    offset: int
+    limit: int | None
+    fields: list[str]
+
+
+@dataclass(frozen=True)
 class Page:
     """A successful answer's data, with its rows already rendered as JSON text."""
 
@@ -419,6 +431,8 @@ class SandboxServer:
         self._injector: FaultInjector | None = None
         self.faults = FaultConfig.parse(faults) if isinstance(faults, str) else faults
         self._cache: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], QueryResult] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         #: Seconds the last ``start()`` took (market construction included).
@@ -484,6 +498,7 @@ class SandboxServer:
             await runner.cleanup()
             raise
         self._runner = runner
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sandbox-query")
         self._port = sock.getsockname()[1]
         self.startup_seconds = time.perf_counter() - started
         log.info("sandbox listening on %s", self.url)
@@ -493,6 +508,9 @@ class SandboxServer:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
         self._port = None
 
     async def __aenter__(self) -> SandboxServer:
@@ -538,7 +556,10 @@ class SandboxServer:
                 _error(request_id, SYSTEM_ERROR_CODE, system_error_message(request_id)))
         else:
             try:
-                page = self._answer(body, api_name, forced_quota=fault is not None and fault.kind == "quota")
+                wanted = self._validate(body, api_name, forced_quota=fault is not None and fault.kind == "quota")
+                # Market queries and rendering run off the loop: a slow first query (a lazily built table)
+                # never stalls other requests, delays or quota answers.
+                page = await asyncio.get_running_loop().run_in_executor(self._executor, self._render, wanted)
                 rows, has_more = page.n_items, page.has_more
                 payload = page.encode(request_id)
             except ApiError as exc:
@@ -569,8 +590,8 @@ class SandboxServer:
             code=code, rows=rows, has_more=has_more, fault=fault,
         ))
 
-    def _answer(self, body: dict[str, Any] | None, api_name: str | None, *, forced_quota: bool) -> Page:
-        """The page of a successful answer; raises ``ApiError`` in the reference's order."""
+    def _validate(self, body: dict[str, Any] | None, api_name: str | None, *, forced_quota: bool) -> PageRequest:
+        """Check a request in the reference's order (raising ``ApiError``) and count it against its quota."""
         if body is None:
             raise ApiError(CODE_BAD_REQUEST, BAD_BODY_ERROR)
         token = body.get("token")
@@ -603,26 +624,32 @@ class SandboxServer:
         offset = parse_count("offset", raw_params.get("offset")) or 0
         limit = parse_count("limit", raw_params.get("limit")) or None
         names = select_fields(api, body.get("fields"))
+        return PageRequest(api, params, offset, limit, names)
 
-        result = self._query(api, params)
-        stop = result.n_rows if limit is None else min(result.n_rows, offset + limit)
+    def _render(self, request: PageRequest) -> Page:
+        """Query the market and render the page (runs in a worker thread)."""
+        api, offset = request.api, request.offset
+        result = self._query(api, request.params)
+        stop = result.n_rows if request.limit is None else min(result.n_rows, offset + request.limit)
         stop = min(stop, offset + api.row_cap)
         n_items = max(0, stop - offset)
-        return Page(fields=names, items_json=result.page_json(names, offset, stop), n_items=n_items,
-                    has_more=offset + n_items < result.n_rows)
+        return Page(fields=request.fields, items_json=result.page_json(request.fields, offset, stop),
+                    n_items=n_items, has_more=offset + n_items < result.n_rows)
 
     def _query(self, api: ApiDef, params: dict[str, str]) -> QueryResult:
         # The market is immutable, so a paged client asking for the same rows again reuses the sorted result.
         key = (api.name, tuple(sorted(params.items())))
-        result = self._cache.get(key)
-        if result is not None:
-            self._cache.move_to_end(key)
-            return result
+        with self._cache_lock:
+            result = self._cache.get(key)
+            if result is not None:
+                self._cache.move_to_end(key)
+                return result
         result = QueryResult(api, api.query(self.market, params))  # type: ignore[arg-type]
         if result.n_rows <= _CACHE_MAX_ROWS:
-            self._cache[key] = result
-            while len(self._cache) > _CACHE_ENTRIES:
-                self._cache.popitem(last=False)
+            with self._cache_lock:
+                self._cache[key] = result
+                while len(self._cache) > _CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
         return result
 
 
