@@ -376,6 +376,14 @@ def test_describe_cases_is_cheap_and_names_cases_present_in_the_data(fin, cases)
                                   cases.null_f_ann_date, cases.null_ann_date) for c in group]
     assert all(c in set(fin["income"]["ts_code"]) for c in planted)
     assert len(set(planted)) == 6  # distinct companies when the universe is large enough
+    # Planted on periods announced inside [start, end], where a sync of the range meets them.
+    inc = fin["income"].assign(kd=lambda d: knowledge(d))
+    for code, end_date in (*cases.restated, *cases.duplicated, *cases.null_f_ann_date, *cases.null_ann_date,
+                           *((c, e) for c, e, _ in cases.late_report)):
+        rows = inc[(inc["ts_code"] == code) & (inc["end_date"] == end_date)]
+        assert len(rows) and (rows["kd"] >= START.strftime("%Y%m%d")).all(), (code, end_date)
+    code, end_date = cases.missing_period[0]
+    assert end_date > START.strftime("%Y%m%d")
 
 
 # --- fina_indicator, express, forecast ------------------------------------------------------------

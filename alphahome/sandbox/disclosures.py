@@ -8,7 +8,7 @@ after the market's present (``end``) or after a delisting.
 
 The hard cases the sync and the point-in-time builder must survive are planted deterministically on the
 first eligible companies of the universe (listed before the first modelled year, still listed at
-``end``, not banks), in this order: a restated period (three versions), an annual report published late
+``end``, not banks), on periods announced between ``start`` and ``end``, in this order: a restated period (three versions), an annual report published late
 (after the next Q1), a period never published, two periods with NULL ``f_ann_date``, one with NULL
 ``ann_date``, and one period whose rows are sent twice. ``FinancialCases`` names them. Random
 restatements and duplicates are sprinkled over the other companies at low rates.
@@ -202,8 +202,8 @@ def _optional_day(value: object, default: int) -> int:
     return to_day(dt.date(int(text[:4]), int(text[4:6]), int(text[6:8])))
 
 
-def plan_schedule(universe: pd.DataFrame, trade_dates: Sequence[dt.date], end: dt.date, grid: PeriodGrid,
-                  draws: CompanyDraws) -> Schedule:
+def plan_schedule(universe: pd.DataFrame, trade_dates: Sequence[dt.date], start: dt.date, end: dt.date,
+                  grid: PeriodGrid, draws: CompanyDraws) -> Schedule:
     """Announcement days, versions and hard cases of every (company, period) report."""
     codes = [str(c) for c in universe["ts_code"]]
     comp_types = [str(c) if c is not None and str(c) not in ("", "nan", "None") else "1"
@@ -235,7 +235,7 @@ def plan_schedule(universe: pd.DataFrame, trade_dates: Sequence[dt.date], end: d
     published = ((np.arange(t) >= 4)[None, :] & (~pre | in_prospectus | (ann >= list_day[:, None]))
                  & (ann <= delist_day[:, None]) & (list_day <= end_day)[:, None])
 
-    case_plan = _plan_cases(comp_types, list_day, delist_day, grid, end_day)
+    case_plan = _plan_cases(comp_types, list_day, delist_day, grid, to_day(start), end_day)
     factor_lists: dict[tuple[int, int], list[tuple[int, float]]] = {}
     null_ann: set[tuple[int, int]] = set()
     null_f_ann: set[tuple[int, int]] = set()
@@ -293,7 +293,7 @@ class _CasePlan:
 
 
 def _plan_cases(comp_types: list[str], list_day: np.ndarray, delist_day: np.ndarray, grid: PeriodGrid,
-                end_day: int) -> _CasePlan:
+                start_day: int, end_day: int) -> _CasePlan:
     first_day = to_day(dt.date(grid.first_year, 1, 1))
     eligible = [k for k, c in enumerate(comp_types)
                 if c != "2" and list_day[k] <= first_day and delist_day[k] > end_day]
@@ -303,11 +303,13 @@ def _plan_cases(comp_types: list[str], list_day: np.ndarray, delist_day: np.ndar
     stock = [eligible[k % len(eligible)] for k in range(6)]
     plan.stocks = sorted(set(stock))
     t = np.arange(grid.n_quarters)
-    quarter, hi = grid.quarter, grid.window(1)
-    settled = t[(t >= 4) & (hi + 150 <= end_day)].tolist()
+    quarter, lo, hi = grid.quarter, grid.window(0), grid.window(1)
+    # Cases go on periods announced inside [start, end] (a sync of that range meets them), early enough
+    # that corrections and late reports fit before ``end``.
+    settled = t[(t >= 4) & (lo >= start_day) & (hi + 150 <= end_day)].tolist()
     if settled:
         plan.restated = (stock[0], settled[len(settled) // 2])
-    annual_ok = [int(k) for k in t[(quarter == 3) & (t >= 4) & (t + 1 < grid.n_quarters)]
+    annual_ok = [int(k) for k in t[(quarter == 3) & (t >= 4) & (t + 1 < grid.n_quarters) & (lo >= start_day)]
                  if to_day(dt.date(int(grid.year[k]) + 1, 6, 30)) <= end_day]
     if annual_ok:
         plan.late = (stock[1], annual_ok[-1])

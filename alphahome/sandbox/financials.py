@@ -54,14 +54,15 @@ def generate_financials(universe: pd.DataFrame, trade_dates: Sequence[dt.date], 
     Each DataFrame has exactly ``FINANCIAL_FIELDS[name]``'s columns in order: strings as object (dates
     'YYYYMMDD', None for NULL), floats as float64 (NaN for NULL), ints as int64. Periods start early
     enough that TTM is computable from ``start``; nothing is announced after ``end``. Deterministic in
-    (universe, trade_dates, start, end, seed); a company's figures depend only on the seed, its ts_code and
-    the date range, not on the rest of the universe.
+    (universe, trade_dates, start, end, seed). A company's figures depend only on the seed, its ts_code and
+    the date range, not on the rest of the universe, except that the planted hard cases go to the first
+    eligible companies in universe order (``describe_cases`` names them).
     """
     _check(universe, start, end, seed)
     grid = PeriodGrid.for_range(start, end)
     codes = [str(c) for c in universe["ts_code"]]
     draws = draw_companies(codes, seed, grid.n_quarters)
-    schedule = plan_schedule(universe, trade_dates, end, grid, draws)
+    schedule = plan_schedule(universe, trade_dates, start, end, grid, draws)
     model = build_company_model(draws, schedule.comp_types, grid.first_year, grid.n_years)
     tables, figures = statement_tables(model, schedule, FINANCIAL_FIELDS)
     tables["fina_indicator"] = indicator_table(model, schedule, figures)
@@ -77,4 +78,4 @@ def describe_cases(universe: pd.DataFrame, trade_dates: Sequence[dt.date], start
     _check(universe, start, end, seed)
     grid = PeriodGrid.for_range(start, end)
     draws = draw_companies([str(c) for c in universe["ts_code"]], seed, grid.n_quarters, with_accounts=False)
-    return plan_schedule(universe, trade_dates, end, grid, draws).cases
+    return plan_schedule(universe, trade_dates, start, end, grid, draws).cases
