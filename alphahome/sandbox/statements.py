@@ -309,8 +309,6 @@ def _balance_sheet(sq: dict[str, np.ndarray], annual0: np.ndarray, is_bank: np.n
     bank = _bank_balance(assets_target, liab_target, rows)
     b = _merge(is_bank, general, bank)
 
-    b["total_liab"] = np.where(is_bank[:, None], bank["total_liab"], general["total_liab"])
-    b["total_assets"] = np.where(is_bank[:, None], bank["total_assets"], general["total_assets"])
     b["total_hldr_eqy_inc_min_int"] = b["total_assets"] - b["total_liab"]
     b["minority_int"] = np.minimum(minority, np.maximum(b["total_hldr_eqy_inc_min_int"], 0.0))
     b["total_hldr_eqy_exc_min_int"] = b["total_hldr_eqy_inc_min_int"] - b["minority_int"]
