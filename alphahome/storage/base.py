@@ -14,7 +14,6 @@ bulk upserts go through it or through a :class:`Transaction` it opens; both offe
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from abc import ABC, abstractmethod
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -215,12 +214,3 @@ def open_backend(url: str | DatabaseURL, pool_config: dict[str, Any] | None = No
     from alphahome.storage.postgres_backend import PostgresBackend
 
     return PostgresBackend(parsed, pool_config)
-
-
-def format_since(started_at: dt.datetime | None) -> str:
-    """A lock holder's start time in local time, for messages."""
-    if started_at is None:
-        return "unknown time"
-    if started_at.tzinfo is not None:
-        started_at = started_at.astimezone()
-    return started_at.strftime("%Y-%m-%d %H:%M:%S")

@@ -40,8 +40,9 @@ _INT_TEXT = re.compile(r"^[+-]?\d+$")
 
 
 def arrow_schema(spec: TableSpec) -> pa.Schema:
-    """The Arrow schema :func:`prepare_batch` produces for ``spec``."""
-    return pa.schema([pa.field(c.name, ARROW_TYPES[c.type], nullable=c.nullable) for c in spec.columns])
+    """The Arrow schema :func:`prepare_batch` produces for ``spec`` (nullability is checked separately,
+    with a message that names the rows)."""
+    return pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in spec.columns])
 
 
 def prepare_batch(spec: TableSpec, batch: Batch, *, dedupe: bool = True) -> pa.Table:
@@ -81,16 +82,11 @@ def prepare_batch(spec: TableSpec, batch: Batch, *, dedupe: bool = True) -> pa.T
             raise DataValidationError(
                 f"{spec.qualified_name}: column {col.name!r} ({col.type}): cannot convert value {exc.sample!r}"
             ) from None
-    table = pa.Table.from_arrays(arrays, schema=_loose_schema(spec))
+    table = pa.Table.from_arrays(arrays, schema=arrow_schema(spec))
     _check_not_null(spec, table)
     if dedupe and spec.key and table.num_rows > 1:
         table = _keep_last_per_key(table, list(spec.key))
     return table
-
-
-def _loose_schema(spec: TableSpec) -> pa.Schema:
-    # Nullability is checked by _check_not_null with a useful message, so the schema itself stays loose.
-    return pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in spec.columns])
 
 
 def _column_names(batch: Batch) -> list[str]:
@@ -190,9 +186,13 @@ def _to_date(arr: Any) -> Any:
     elif not _is_text(t):
         raise _BadValue(_first_valid(arr))
     text = _blank_to_null(arr)
-    compact = pc.strptime(text, format="%Y%m%d", unit="s", error_is_null=True)
-    iso = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-    parsed = pc.coalesce(compact, iso)
+    parsed = None
+    # Tushare's own 'YYYYMMDD' first; the other forms only if some value is left unparsed.
+    for fmt in ("%Y%m%d", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"):
+        attempt = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+        parsed = attempt if parsed is None else pc.coalesce(parsed, attempt)
+        if parsed.null_count == text.null_count:
+            break
     if parsed.null_count != text.null_count:
         raise _BadValue(_first_failure(text, parsed))
     return parsed.cast(pa.date32())

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from alphahome.errors import ConnectionFailed, DataValidationError, StorageError
+from alphahome.errors import ConnectionFailed, DataValidationError, RunLockHeld, StorageError
 from alphahome.storage.base import Backend, Session, Transaction, UpsertMode, UpsertResult
 from alphahome.storage.run_lock import FileRunLock, LockHolder
 from alphahome.storage.spec import UPDATE_TIME_COLUMN, TableSpec
@@ -39,6 +39,8 @@ from alphahome.storage.sql import (
 T = TypeVar("T")
 
 _NOW = "current_timestamp"
+#: The catalog a database file is attached as (see ``_open``).
+CATALOG = "warehouse"
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
 _batch_names = itertools.count(1)
 
@@ -162,21 +164,32 @@ class DuckDBBackend(_DuckDBSession, Backend):
                 ) from None
             if not os.access(directory, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
                 raise ConnectionFailed(f"cannot open {where}: {path!r} is not writable")
-        try:
-            con = duckdb.connect(path)
-        except duckdb.Error as exc:
-            raise self._connection_error(exc) from None
+        con = duckdb.connect(":memory:")
+        if not self.url.in_memory:
+            # Attached under a fixed catalog name: DuckDB names a file's catalog after its stem, and the
+            # default file alphahome.duckdb would make "alphahome.sync_state" ambiguous (catalog or schema).
+            try:
+                con.execute(f"ATTACH $1 AS {CATALOG}", [path])
+                con.execute(f"USE {CATALOG}")
+            except duckdb.Error as exc:
+                con.close()
+                raise self._connection_error(exc) from None
         try:
             con.execute("SET TimeZone = 'UTC'")
         except duckdb.Error:  # pragma: no cover - builds without ICU have no time zones to set
             pass
         return con
 
-    def _connection_error(self, exc: duckdb.Error) -> ConnectionFailed:
+    def _connection_error(self, exc: duckdb.Error) -> ConnectionFailed | RunLockHeld:
         message = str(exc)
         where = f"DuckDB database {self.url.masked}"
         holder = _LOCK_HOLDER.search(message)
         if holder or "Could not set lock" in message:
+            # The usual culprit is a running update: say so, with its pid and start, if its run lock is held.
+            run_lock = FileRunLock.held_beside(self.url.path, self.url.masked)
+            if run_lock is not None:
+                refusal = run_lock.read_holder().refusal(run_lock.name, self.url.masked)
+                return RunLockHeld(f"{refusal}; DuckDB allows one process per database file at a time")
             pid = f" (PID {holder.group('pid')})" if holder else ""
             return ConnectionFailed(
                 f"cannot open {where}: the file is in use by another process{pid}; DuckDB allows one "

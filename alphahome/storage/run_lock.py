@@ -8,6 +8,7 @@ run can read them, so the refusal says who holds the lock and since when.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
 import json
 import os
@@ -69,7 +70,8 @@ class FileRunLock:
         self.where = where
         self.lock_path = f"{database_path}.{self.name}.lock"
         self.info_path = f"{self.lock_path}.info"
-        self._lock = FileLock(self.lock_path, timeout=0)
+        # Not thread-local: asyncio may acquire and release from different worker threads.
+        self._lock = FileLock(self.lock_path, timeout=0, thread_local=False)
 
     def acquire(self) -> None:
         """Take the lock now or raise :class:`RunLockHeld` naming the holder."""
@@ -91,6 +93,30 @@ class FileRunLock:
         except FileNotFoundError:
             pass
         self._lock.release()
+
+    def is_held(self) -> bool:
+        """True when another holder has the lock right now (probes without keeping it)."""
+        probe = FileLock(self.lock_path, timeout=0, thread_local=False)
+        try:
+            probe.acquire(timeout=0)
+        except Timeout:
+            return True
+        probe.release()
+        return False
+
+    @classmethod
+    def held_beside(cls, database_path: str, where: str) -> FileRunLock | None:
+        """A run lock beside ``database_path`` that some process holds now, if any."""
+        prefix = f"{database_path}."
+        for lock_path in sorted(glob.glob(f"{glob.escape(database_path)}.*.lock")):
+            name = lock_path[len(prefix) : -len(".lock")]
+            try:
+                lock = cls(database_path, name, where)
+            except ValueError:
+                continue
+            if lock.is_held():
+                return lock
+        return None
 
     def read_holder(self) -> LockHolder:
         """The identity the current holder recorded (empty if it has not written it yet)."""

@@ -18,8 +18,8 @@ POSTGRES_SCHEMES = frozenset({"postgresql", "postgres"})
 DUCKDB_MEMORY = ":memory:"
 
 # scheme://userinfo@rest — the password is everything after the first ':' of the userinfo, which ends at
-# the *last* '@' (an unescaped '@' inside a password must still be masked).
-_USERINFO = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*@|.*@)(?P<rest>.*)$", re.S)
+# the *last* '@' (an unescaped '@' or '/' inside a password must still be masked; masking too much is safe).
+_USERINFO = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>.*@)(?P<rest>.*)$", re.S)
 
 
 def mask_url(url: str) -> str:

@@ -1,0 +1,115 @@
+"""Blocking access to a backend, for notebooks and scripts::
+
+    with open_sync("duckdb:///~/.alphahome/alphahome.duckdb") as db:
+        df = db.fetch_df("SELECT * FROM tushare.daily WHERE trade_date = $1", datetime.date(2024, 1, 2))
+
+The async backend runs on a private event-loop thread, so this works the same inside Jupyter (which has
+its own running loop) and in a plain script, on both DuckDB and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import pandas as pd
+import pyarrow as pa
+
+from alphahome.storage.base import Backend, UpsertMode, UpsertResult, open_backend
+from alphahome.storage.batch import Batch
+from alphahome.storage.spec import TableSpec
+from alphahome.storage.url import DatabaseURL
+
+T = TypeVar("T")
+
+
+class SyncBackend:
+    """The blocking twin of :class:`Backend` (reads, statements, DDL and upserts; no transactions)."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="alphahome-storage", daemon=True)
+        self._thread.start()
+        try:
+            self._run(backend.connect())
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    @property
+    def kind(self) -> str:
+        """``"duckdb"`` or ``"postgres"``."""
+        return self.backend.kind
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            # Ctrl-C in a notebook: cancel the running statement instead of leaving it behind.
+            future.cancel()
+            raise
+
+    def fetch_df(self, sql: str, *params: Any) -> pd.DataFrame:
+        """Run a query and return a pandas DataFrame."""
+        return self._run(self.backend.fetch_df(sql, *params))
+
+    def fetch_arrow(self, sql: str, *params: Any) -> pa.Table:
+        """Run a query and return an Arrow table."""
+        return self._run(self.backend.fetch_arrow(sql, *params))
+
+    def fetchval(self, sql: str, *params: Any) -> Any:
+        """The first column of the first row (None when there is no row)."""
+        return self._run(self.backend.fetchval(sql, *params))
+
+    def execute(self, sql: str, *params: Any) -> None:
+        """Run one statement."""
+        self._run(self.backend.execute(sql, *params))
+
+    def upsert(self, spec: TableSpec, batch: Batch, *, mode: UpsertMode = "merge") -> UpsertResult:
+        """See :meth:`Session.upsert`."""
+        return self._run(self.backend.upsert(spec, batch, mode=mode))
+
+    def ensure_table(self, spec: TableSpec) -> None:
+        """See :meth:`Backend.ensure_table`."""
+        self._run(self.backend.ensure_table(spec))
+
+    def table_exists(self, schema: str, name: str) -> bool:
+        """True when ``schema.name`` exists."""
+        return self._run(self.backend.table_exists(schema, name))
+
+    def row_count(self, table: TableSpec | str) -> int:
+        """Rows in the table (0 if absent)."""
+        return self._run(self.backend.row_count(table))
+
+    def latest_value(self, table: TableSpec | str, column: str) -> Any:
+        """``max(column)`` of the table (None if empty or absent)."""
+        return self._run(self.backend.latest_value(table, column))
+
+    def close(self) -> None:
+        """Close the connection and stop the private loop (idempotent)."""
+        if self._loop.is_closed():
+            return
+        try:
+            self._run(self.backend.close())
+        finally:
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+    def __enter__(self) -> SyncBackend:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def open_sync(url: str | DatabaseURL, pool_config: dict[str, Any] | None = None) -> SyncBackend:
+    """A connected :class:`SyncBackend` for ``url`` (raises :class:`ConnectionFailed` like ``connect``)."""
+    return SyncBackend(open_backend(url, pool_config))
