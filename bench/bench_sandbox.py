@@ -4,9 +4,11 @@
     python bench/bench_sandbox.py --scales demo        # one scale
     python bench/bench_sandbox.py --synthetic          # no market needed: a 6,000-row toy daily
 
-Latency is measured from a plain HTTP client (requests, keep-alive) in the main thread against the
+Latency is wall-clock time measured from a plain HTTP client (requests, keep-alive) in the main thread against the
 server in its background thread: POST to the first byte read completely, JSON not parsed. "miss" pages
 query the market for a new trade date each time; "hit" pages repeat one query (sorted result cached).
+"server CPU per page" is the server's own work measured with thread CPU time, which a busy shared
+machine inflates far less than wall-clock latency.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pandas as pd
 import requests
 
 from alphahome.sandbox.apidef import ApiDef, FieldDef
-from alphahome.sandbox.server import SandboxServer, run_sandbox_in_thread
+from alphahome.sandbox.server import QueryResult, SandboxServer, run_sandbox_in_thread
 from alphahome.sandbox.tokens import TOKEN_5000
 
 DAILY_FIELDS = ("open", "high", "low", "close", "pre_close", "change", "pct_chg", "vol", "amount")
@@ -72,6 +74,21 @@ def report(label: str, samples: list[tuple[float, int, int]]) -> None:
           f"   p95 {p95:6.1f} ms   max {times[-1]:6.1f} ms")
 
 
+def report_cpu(label: str, server: SandboxServer, api_name: str, requests_: list[dict[str, Any]]) -> None:
+    """CPU time (this thread only, so other processes on a busy machine do not inflate it) of the
+    server's own work per page: market query, sort, JSON rendering of the first page."""
+    market: Any = server.market
+    api = market.apis[api_name]
+    times = []
+    for params in requests_:
+        started = time.thread_time()
+        result = QueryResult(api, api.query(market, params))
+        result.page_json(api.default_field_names, 0, min(result.n_rows, api.row_cap))
+        times.append((time.thread_time() - started) * 1000)
+    times.sort()
+    print(f"  {label:<44} server CPU per page: median {statistics.median(times):6.1f} ms   max {times[-1]:6.1f} ms")
+
+
 def trade_dates(server: SandboxServer, count: int) -> list[str]:
     """The newest open days with market data (from trade_cal, so the price panels stay unbuilt)."""
     market: Any = server.market
@@ -92,6 +109,7 @@ def bench_server(server: SandboxServer, label: str, pages: int) -> None:
         print(f"  first call (builds the price panels lazily): {first[0]:.2f} s")
         misses = dates[:pages]
         report("daily by trade_date (miss)", [post(session, url, "daily", {"trade_date": d}) for d in misses])
+        report_cpu("daily by trade_date (miss)", server, "daily", [{"trade_date": d} for d in dates[pages:2 * pages]])
         report("daily by trade_date (hit)", [post(session, url, "daily", {"trade_date": dates[0]})
                                              for _ in range(pages)])
         # Windows of enough days to fill a 6,000-row page (the daily cap), each a new query.
@@ -102,6 +120,8 @@ def bench_server(server: SandboxServer, label: str, pages: int) -> None:
         windows = [dates[i * span:(i + 1) * span] for i in range(min(pages, len(dates) // span))]
         report(f"daily {span}-day window, capped page (miss)",
                [post(session, url, "daily", {"start_date": min(w), "end_date": max(w)}) for w in windows])
+        report_cpu(f"daily {span}-day window, capped page (miss)", server, "daily",
+                   [{"start_date": min(w), "end_date": max(w)} for w in windows])
         report(f"daily {span}-day window, capped page (hit)",
                [post(session, url, "daily", {"start_date": min(windows[0]), "end_date": max(windows[0])})
                 for _ in range(pages)])
