@@ -74,8 +74,9 @@ def plan_dividends(
         pos = np.minimum(np.searchsorted(open_days, day), len(open_days) - 1)
         return open_days[pos]
 
-    march20 = np.array(
-        [np.datetime64(date(int(fy) + 1, 3, 20), "D") for fy in fiscal_year], dtype="datetime64[D]"
+    # Around March 20 of the following year (Jan 1 + 78 days), with the annual report.
+    march20 = (fiscal_year + 1 - 1970).astype("datetime64[Y]").astype("datetime64[D]") + np.timedelta64(
+        78, "D"
     )
     proposal = snap(march20 + rng.integers(0, 38, m))
     approval = snap(proposal + rng.integers(25, 50, m))
@@ -126,6 +127,7 @@ def dividend_frame(
     cut = np.datetime64(end, "D")
     base_day = np.clip(np.searchsorted(days, plans.announce[:, 0]), 0, len(days) - 1)
     base_share = np.round(total_share.at(plans.stock, base_day), 4)
+    year_end = np.array([f"{fy}1231" for fy in range(1990, 2050)], dtype=object)[plans.fiscal_year - 1990]
     frames = []
     for k, stage in enumerate(STAGES):
         sel = plans.announce[:, k] <= cut
@@ -138,7 +140,7 @@ def dividend_frame(
             pd.DataFrame(
                 {
                     "ts_code": codes[plans.stock[sel]],
-                    "end_date": [f"{fy}1231" for fy in plans.fiscal_year[sel]],
+                    "end_date": year_end[sel],
                     "ann_date": yyyymmdd(plans.announce[sel, k]),
                     "div_proc": stage,
                     "stk_div": plans.share_ratio[sel],
@@ -151,7 +153,7 @@ def dividend_frame(
                     "pay_date": ex,
                     "div_listdate": listing,
                     "imp_ann_date": yyyymmdd(plans.announce[sel, k]) if final else none,
-                    "base_date": [f"{fy}1231" for fy in plans.fiscal_year[sel]],
+                    "base_date": year_end[sel],
                     "base_share": base_share[sel],
                 }
             )

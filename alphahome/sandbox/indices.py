@@ -127,23 +127,26 @@ def _members(
     return np.sort(listed[np.argsort(-mv, kind="stable")[:keep]])
 
 
-def build_indices(seed: int, panel: PricePanel, days: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(``index_weight`` rows, ``index_daily`` rows) for every computed index."""
+@dataclass(frozen=True)
+class Constituents:
+    """Monthly constituent snapshots of every computed index."""
+
+    snapshot_days: np.ndarray  # positions in the range's open days
+    membership: tuple[np.ndarray, ...]  # per index (INDICES order): bool (snapshots, stocks)
+    weights: pd.DataFrame  # index_weight rows
+
+
+def build_constituents(panel: PricePanel, days: np.ndarray) -> Constituents:
+    """Constituents and weights (by circulating value) at the last open day of each month."""
     basic = panel.universe.stock_basic
     n = len(panel.universe)
     snaps = snapshot_days(days)
     day_str = yyyymmdd(days)
     float_mv_weight = panel.params.shares0 * panel.params.float_ratio
-    agg = _aggregates(panel)
     codes = panel.universe.codes
-    weight_cols: dict[str, list[np.ndarray]] = {
-        "index_code": [],
-        "con_code": [],
-        "trade_date": [],
-        "weight": [],
-    }
-    daily_parts = []
-    for number, index in enumerate(INDICES):
+    cols: dict[str, list[np.ndarray]] = {"index_code": [], "con_code": [], "trade_date": [], "weight": []}
+    memberships = []
+    for index in INDICES:
         pool = index.pool(basic)
         membership = np.zeros((len(snaps), n), dtype=bool)
         for k, day in enumerate(snaps):
@@ -151,21 +154,35 @@ def build_indices(seed: int, panel: PricePanel, days: np.ndarray) -> tuple[pd.Da
             membership[k, members] = True
             if len(members):
                 circ = panel.close_cents[day, members] * float_mv_weight[members]
-                weight_cols["index_code"].append(np.full(len(members), index.ts_code, dtype=object))
-                weight_cols["con_code"].append(codes[members])
-                weight_cols["trade_date"].append(np.full(len(members), day_str[day], dtype=object))
-                weight_cols["weight"].append(np.round(circ / circ.sum() * 100.0, 4))
-        daily_parts.append(_index_daily(seed, number, index, panel, agg, membership, snaps, day_str))
+                cols["index_code"].append(np.full(len(members), index.ts_code, dtype=object))
+                cols["con_code"].append(codes[members])
+                cols["trade_date"].append(np.full(len(members), day_str[day], dtype=object))
+                cols["weight"].append(np.round(circ / circ.sum() * 100.0, 4))
+        memberships.append(membership)
     weights = pd.DataFrame(
         {
             name: pd.Series(
                 np.concatenate(parts) if parts else np.zeros(0, dtype=object),
                 dtype=np.float64 if name == "weight" else object,
             )
-            for name, parts in weight_cols.items()
+            for name, parts in cols.items()
         }
     )
-    return weights, pd.concat(daily_parts, ignore_index=True)
+    return Constituents(snapshot_days=snaps, membership=tuple(memberships), weights=weights)
+
+
+def build_index_daily(
+    seed: int, panel: PricePanel, constituents: Constituents, days: np.ndarray
+) -> pd.DataFrame:
+    """``index_daily`` rows of every computed index."""
+    agg = _aggregates(panel)
+    day_str = yyyymmdd(days)
+    parts = [
+        _index_daily(seed, number, index, panel, agg, constituents.membership[number], constituents.snapshot_days,
+                     day_str)
+        for number, index in enumerate(INDICES)
+    ]  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,12 @@ def build_member_all(seed: int, universe: Universe, days: np.ndarray) -> tuple[p
     )
     n_moves = min(len(movable), max(2, round(n * 0.08)))
     movers = set(rng.choice(movable, size=n_moves, replace=False).tolist()) if n_moves else set()
+    statuses, codes, names = (basic[c].to_numpy() for c in ("list_status", "ts_code", "name"))
+    list_dates, delist_dates = basic["list_date"].to_numpy(), basic["delist_date"].to_numpy()
     for s in range(n):
-        status = basic.at[s, "list_status"]
-        if status == "G":
+        if statuses[s] == "G":
             continue
-        code, name = basic.at[s, "ts_code"], basic.at[s, "name"]
-        in_date: str = basic.at[s, "list_date"]
+        code, name, in_date = codes[s], names[s], list_dates[s]
         industry = int(universe.industry[s])
         if s in movers:
             lo, hi = max(int(universe.first_day[s]), 0) + 10, int(universe.last_day[s]) - 5
@@ -44,7 +44,7 @@ def build_member_all(seed: int, universe: Universe, days: np.ndarray) -> tuple[p
                 rows.append(_row(INDUSTRIES[industry], code, name, in_date, out_date, "N"))
                 industry = _reclassify(rng, industry)
                 in_date = out_date
-        delist = basic.at[s, "delist_date"]
+        delist = delist_dates[s]
         rows.append(_row(INDUSTRIES[industry], code, name, in_date, delist, "N" if delist else "Y"))
         current[s] = industry
     frame = pd.DataFrame(rows, columns=MEMBER_ALL_COLUMNS, dtype=object)

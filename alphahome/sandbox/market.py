@@ -23,7 +23,7 @@ from alphahome.sandbox.catalog import build_catalog, dataset_of
 from alphahome.sandbox.dividends import DividendPlans, dividend_frame, plan_dividends
 from alphahome.sandbox.earnings import build_earnings
 from alphahome.sandbox.funds import build_funds
-from alphahome.sandbox.indices import build_indices, index_basic_frame
+from alphahome.sandbox.indices import Constituents, build_constituents, build_index_daily, index_basic_frame
 from alphahome.sandbox.industry_membership import build_member_all, member_frame
 from alphahome.sandbox.prices import PricePanel, build_prices, draw_stock_params
 from alphahome.sandbox.queries import FrameTable, PanelTable, typed_frame
@@ -160,8 +160,8 @@ class Market:
         return self.prices.plans
 
     @cached_property
-    def _indices(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return build_indices(self.seed, self.prices, self.days)
+    def _constituents(self) -> Constituents:
+        return build_constituents(self.prices, self.days)
 
     @cached_property
     def _funds(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -226,10 +226,12 @@ class Market:
             ),
             "index_basic": lambda: self._frame("index_basic", index_basic_frame()),
             "index_daily": lambda: self._frame(
-                "index_daily", self._indices[1], indexed=("ts_code", "trade_date")
+                "index_daily",
+                build_index_daily(self.seed, self.prices, self._constituents, self.days),
+                indexed=("ts_code", "trade_date"),
             ),
             "index_weight": lambda: self._frame(
-                "index_weight", self._indices[0], indexed=("index_code", "trade_date")
+                "index_weight", self._constituents.weights, indexed=("index_code", "trade_date")
             ),
             "index_classify": lambda: self._frame(
                 "index_classify", classify_frame(), indexed=("index_code",)

@@ -87,26 +87,27 @@ def mask(frame: pd.DataFrame, cond: Condition) -> np.ndarray:
 
 def typed_frame(frame: pd.DataFrame, fields: Sequence[FieldDef]) -> pd.DataFrame:
     """Coerce the field columns to Tushare's value types: text -> object with None for missing,
-    float -> float64 (NaN), int -> int64 (object with None when some are missing). Other columns
-    (internal filter keys) are kept as they are."""
-    out = frame.copy()
+    float -> float64 (NaN), int -> int64 (object with None when some are missing). Columns already of
+    the right type are shared, not copied; other columns (internal filter keys) are kept as they are."""
+    out = frame.copy(deep=False)
     for fd in fields:
         if fd.name not in out.columns:
             raise KeyError(f"column {fd.name!r} missing from the generated table")
         col = out[fd.name]
         if fd.type == "s":
-            values = col.astype(object).to_numpy()
+            values = col.to_numpy(dtype=object)
             missing = pd.isna(values)
-            values = np.where(missing, None, values).astype(object)
-            out[fd.name] = pd.Series(values, index=out.index, dtype=object)
+            if col.dtype == object and not any(v is not None for v in values[missing]):
+                continue
+            out[fd.name] = pd.Series(np.where(missing, None, values), index=out.index, dtype=object)
         elif fd.type == "f":
-            out[fd.name] = pd.to_numeric(col, errors="coerce").astype(np.float64)
-        else:
+            if col.dtype != np.float64:
+                out[fd.name] = pd.to_numeric(col, errors="coerce").astype(np.float64)
+        elif col.dtype != np.int64:
             numeric = pd.to_numeric(col, errors="coerce")
             if numeric.isna().any():
-                out[fd.name] = pd.Series(
-                    [None if pd.isna(v) else int(v) for v in numeric], index=out.index, dtype=object
-                )
+                ints = [None if pd.isna(v) else int(v) for v in numeric]
+                out[fd.name] = pd.Series(ints, index=out.index, dtype=object)
             else:
                 out[fd.name] = numeric.astype(np.int64)
     return out

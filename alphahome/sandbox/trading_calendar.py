@@ -142,8 +142,8 @@ class TradingCalendar:
         # For day i: the last open day strictly before i.
         prev_pos = np.searchsorted(open_idx, np.arange(len(self.days)), side="left") - 1
         pretrade = np.where(prev_pos >= 0, self.days[open_idx[np.maximum(prev_pos, 0)]], np.datetime64("NaT"))
-        cal = _yyyymmdd(self.days)
-        pre = [None if p is None else p for p in _yyyymmdd(pretrade)]
+        cal = yyyymmdd(self.days)
+        pre = yyyymmdd(pretrade)
         is_open = self.is_open.astype(np.int64)
         parts = [
             pd.DataFrame(
@@ -159,12 +159,24 @@ class TradingCalendar:
         return pd.concat(parts, ignore_index=True)
 
 
-def _yyyymmdd(days: np.ndarray) -> list[str | None]:
-    """datetime64[D] -> 'YYYYMMDD' strings (None for NaT)."""
-    text = np.datetime_as_string(days, unit="D")
-    return [None if t == "NaT" else t.replace("-", "") for t in text]
+_TEXT_FIRST = np.datetime64("1990-01-01", "D")
+_TEXT_LAST = np.datetime64("2050-12-31", "D")
+
+
+@cache
+def _day_texts() -> np.ndarray:
+    # Every day's 'YYYYMMDD' once, so converting any array of days is a single take.
+    days = np.arange(_TEXT_FIRST, _TEXT_LAST + 1)
+    return np.array([t.replace("-", "") for t in np.datetime_as_string(days, unit="D")], dtype=object)
 
 
 def yyyymmdd(days: np.ndarray) -> np.ndarray:
-    """datetime64[D] array -> object array of 'YYYYMMDD' strings (None for NaT)."""
-    return np.array(_yyyymmdd(days), dtype=object)
+    """datetime64[D] array -> object array of 'YYYYMMDD' strings (None for NaT); 1990-2050."""
+    days = np.asarray(days, dtype="datetime64[D]")
+    missing = np.isnat(days)
+    pos = np.where(missing, 0, (days - _TEXT_FIRST).astype(np.int64))
+    if (pos < 0).any() or (pos > (_TEXT_LAST - _TEXT_FIRST).astype(np.int64)).any():
+        raise ValueError("the sandbox writes dates from 1990 to 2050 only")
+    out = _day_texts()[pos]
+    out[missing] = None
+    return out

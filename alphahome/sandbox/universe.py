@@ -47,6 +47,8 @@ BOARDS: tuple[Board, ...] = (
     Board("chinext", "SZSE", "创业板", "SZ", 300001, 301999, 0.20, date(2009, 10, 30), 0.21),
     Board("bse", "BSE", "北交所", "BJ", 830001, 873999, 0.30, date(2021, 11, 15), 0.05),
 )
+#: The code block of BSE stocks that came from the NEEQ select tier (430xxx).
+_NEEQ_CODES = Board("neeq", "BSE", "北交所", "BJ", 430001, 430999, 0.30, date(2021, 11, 15), 0.0)
 ST_LIMIT = 0.05
 _AREAS = ("广东", "深圳", "北京", "上海", "浙江", "江苏", "山东", "福建", "四川", "湖北", "湖南", "安徽",
           "河南", "河北", "辽宁", "天津", "重庆", "江西", "陕西", "云南", "广西", "吉林", "山西", "新疆")  # fmt: skip
@@ -98,6 +100,8 @@ def _board_counts(n: int, boards: list[Board]) -> list[int]:
 
 
 def _codes(rng: np.random.Generator, board: Board, count: int) -> list[int]:
+    if count == 0:
+        return []
     capacity = board.last_code - board.first_code + 1
     max_gap = max(1, capacity // max(count, 1))
     gaps = 1 + rng.integers(0, max_gap, size=count)
@@ -178,8 +182,13 @@ def build_universe(seed: int, n_stocks: int, days: np.ndarray, open_days: np.nda
         members = sorted(
             (i for i, r in enumerate(rows) if r["board"] == b_idx), key=lambda i: rows[i]["list_date"]
         )
-        for i, code in zip(members, _codes(rng, BOARDS[b_idx], len(members)), strict=True):
-            rows[i]["code"] = f"{code:06d}.{BOARDS[b_idx].suffix}"
+        board = BOARDS[b_idx]
+        codes = _codes(rng, board, len(members))
+        if board.key == "bse":  # the earliest listings keep their old NEEQ 43xxxx codes
+            old = len(members) // 3
+            codes = _codes(rng, _NEEQ_CODES, old) + codes[: len(members) - old]
+        for i, code in zip(members, codes, strict=True):
+            rows[i]["code"] = f"{code:06d}.{board.suffix}"
     rows.sort(key=lambda r: str(r["code"]))
 
     n = len(rows)
