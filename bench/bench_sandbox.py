@@ -25,7 +25,8 @@ import pandas as pd
 import requests
 
 from alphahome.sandbox.apidef import ApiDef, FieldDef
-from alphahome.sandbox.server import QueryResult, SandboxServer, run_sandbox_in_thread
+from alphahome.sandbox.pages import QueryResult
+from alphahome.sandbox.server import SandboxServer, run_sandbox_in_thread
 from alphahome.sandbox.tokens import TOKEN_5000
 
 DAILY_FIELDS = ("open", "high", "low", "close", "pre_close", "change", "pct_chg", "vol", "amount")

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from alphahome.sandbox.apidef import ApiDef, FieldDef
 from alphahome.sandbox.faults import SYSTEM_ERROR_CODE
-from alphahome.sandbox.server import QueryResult, SandboxServer, json_tokens, run_sandbox_in_thread
+from alphahome.sandbox.pages import QueryResult, json_tokens
+from alphahome.sandbox.server import SandboxServer, run_sandbox_in_thread
 from alphahome.sandbox.tokens import BUILTIN_TOKENS, TOKEN_120, TOKEN_2000, TOKEN_5000, sandbox_token
 
 TOKEN_ERROR = "您的token不对，请确认。"
