@@ -421,7 +421,7 @@ class TushareClient:
         Arrow's null type). JSON null stays null. A requested field the server does not send is logged
         and left null.
         """
-        wanted = [f for f in fields_text(fields).split(",") if f]
+        wanted = list(dict.fromkeys(f for f in fields_text(fields).split(",") if f))
         columns: list[str] | None = wanted or None
         values: dict[str, list[Any]] = {name: [] for name in wanted}
         warned: set[str] = set()
