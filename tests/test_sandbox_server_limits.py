@@ -273,6 +273,9 @@ async def test_each_fault_kind(market, session):
         srv.faults = None
         assert (await call(session, srv, "daily", {}))["code"] == 0
         assert srv.stats.faults["quota"] == 2
+        srv.faults = FaultConfig(seed=3)  # nothing to inject
+        assert srv.faults == FaultConfig(seed=3)
+        assert (await call(session, srv, "daily", {}))["code"] == 0
 
 
 async def test_delay_fault_outlasts_a_client_timeout(market, session):

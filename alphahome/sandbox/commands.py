@@ -108,7 +108,7 @@ def _announce(server: SandboxServer) -> None:
         overrides = ", ".join(f"{api}={_limits_text(limits)}" for api, limits in quotas.overrides.items())
         click.echo(f"  quotas: by tier (120: 50/min, 2000: 200/min, 5000: 500/min)"
                    f"{'; ' + overrides if overrides else ''}; time scale {quotas.time_scale:g}")
-    if server.faults is not None:
+    if server.faults is not None and server.faults.active:
         click.echo(f"  faults: {server.faults.describe()}")
     click.echo("Press Ctrl-C to stop.")
 

@@ -286,6 +286,7 @@ class SandboxServer:
         self.quotas = QuotaKeeper(enabled=quotas_enabled, time_scale=time_scale, overrides=overrides)
         self.stats = ServerStats()
         self._injector: FaultInjector | None = None
+        self._fault_config: FaultConfig | None = None
         self.faults = FaultConfig.parse(faults) if isinstance(faults, str) else faults
         self._cache: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], QueryResult] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -300,10 +301,11 @@ class SandboxServer:
     @property
     def faults(self) -> FaultConfig | None:
         """The fault configuration in force; assigning one restarts its random sequence from its seed."""
-        return self._injector.config if self._injector is not None else None
+        return self._fault_config
 
     @faults.setter
     def faults(self, config: FaultConfig | None) -> None:
+        self._fault_config = config
         self._injector = FaultInjector(config) if config is not None and config.active else None
 
     def add_token(self, token: str, points: int) -> None:
