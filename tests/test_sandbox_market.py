@@ -393,7 +393,7 @@ def test_indices(market: Market) -> None:
 
 def test_funds(market: Market) -> None:
     funds = market.truth("fund_basic")
-    assert set(funds["market"]) == {"E", "O"}
+    assert set(funds["market"]) == {"E", "O"} and funds["name"].is_unique and funds["ts_code"].is_unique
     assert set(market.apis["fund_basic"].query(market, {})["market"]) == {"E"}
     nav = market.truth("fund_nav")
     assert set(nav["ts_code"]) <= set(funds["ts_code"])

@@ -29,7 +29,7 @@ class _Kind:
     market: str
     fund_type: str
     invest_type: str
-    name_tail: str
+    themes: tuple[str, ...]  # product names (after the manager's short name)
     benchmark: str
     beta: float
     drift: float
@@ -38,43 +38,31 @@ class _Kind:
 
 
 _KINDS = (
-    _Kind("E", "股票型", "被动指数型", "沪深300ETF", "沪深300指数收益率", 1.0, 0.0, 0.5, 0.1),
-    _Kind("E", "股票型", "被动指数型", "创业板ETF", "创业板指数收益率", 1.3, 0.0, 0.5, 0.1),
-    _Kind(
-        "E",
-        "混合型",
-        "偏股混合型",
-        "优选LOF",
-        "沪深300指数收益率*80%+中债总指数收益率*20%",
-        0.8,
-        0.0,
-        1.2,
-        0.2,
-    ),
-    _Kind(
-        "O",
-        "混合型",
-        "灵活配置型",
-        "稳健混合A",
-        "沪深300指数收益率*50%+中债总指数收益率*50%",
-        0.5,
-        0.0001,
-        1.2,
-        0.2,
-    ),
-    _Kind("O", "债券型", "中长期纯债型", "信用债A", "中债综合指数收益率", 0.02, 0.00015, 0.3, 0.1),
-    _Kind(
-        "O",
-        "股票型",
-        "普通股票型",
-        "成长精选",
-        "中证800指数收益率*90%+银行活期存款利率*10%",
-        1.1,
-        0.0,
-        1.5,
-        0.25,
-    ),
-)
+    _Kind("E", "股票型", "被动指数型", ("沪深300ETF", "中证500ETF", "上证50ETF", "中证1000ETF", "红利ETF"),
+          "标的指数收益率", 1.0, 0.0, 0.5, 0.1),
+    _Kind("E", "股票型", "被动指数型", ("创业板ETF", "科创50ETF", "半导体ETF", "医药ETF", "证券ETF"),
+          "标的指数收益率", 1.3, 0.0, 0.5, 0.1),
+    _Kind("E", "混合型", "偏股混合型", ("优选LOF", "价值LOF", "成长LOF"),
+          "沪深300指数收益率*80%+中债总指数收益率*20%", 0.8, 0.0, 1.2, 0.2),
+    _Kind("O", "混合型", "灵活配置型", ("稳健混合A", "稳健混合C", "价值精选混合A", "新兴产业混合A"),
+          "沪深300指数收益率*50%+中债总指数收益率*50%", 0.5, 0.0001, 1.2, 0.2),
+    _Kind("O", "债券型", "中长期纯债型", ("信用债A", "信用债C", "纯债A", "安心债A"),
+          "中债综合指数收益率", 0.02, 0.00015, 0.3, 0.1),
+    _Kind("O", "股票型", "普通股票型", ("成长精选", "消费升级股票A", "高端制造股票A"),
+          "中证800指数收益率*90%+银行活期存款利率*10%", 1.1, 0.0, 1.5, 0.25),
+)  # fmt: skip
+
+
+def _fund_name(manager: str, kind: _Kind, taken: set[str]) -> str:
+    """The manager's first unused product name of this kind (a numbered series when all are taken)."""
+    stem = manager.removesuffix("基金")
+    for series in range(1, 100):
+        for theme in kind.themes:
+            name = stem + theme + ("" if series == 1 else f"{series}号")
+            if name not in taken:
+                taken.add(name)
+                return name
+    raise RuntimeError("fund names exhausted")  # pragma: no cover
 
 
 def build_funds(
@@ -87,6 +75,7 @@ def build_funds(
     open_str = yyyymmdd(open_days)
     basic_rows, nav_parts = [], []
     taken: set[str] = set()
+    names: set[str] = set()
     for f in range(n_funds):
         kind = _KINDS[f % len(_KINDS)]
         manager = _MANAGERS[int(rng.integers(len(_MANAGERS)))]
@@ -111,7 +100,7 @@ def build_funds(
         basic_rows.append(
             {
                 "ts_code": code,
-                "name": manager[:-2] + kind.name_tail,
+                "name": _fund_name(manager, kind, names),
                 "management": manager,
                 "custodian": _CUSTODIANS[int(rng.integers(len(_CUSTODIANS)))],
                 "fund_type": kind.fund_type,
@@ -151,7 +140,7 @@ def _fund_code(rng: np.random.Generator, kind: _Kind, taken: set[str]) -> str:
     while True:
         if kind.market == "O":
             code = f"{int(rng.integers(1, 20000)):06d}.OF"
-        elif kind.name_tail.endswith("LOF"):
+        elif kind.themes[0].endswith("LOF"):
             code = f"16{int(rng.integers(0, 10000)):04d}.SZ"
         elif rng.random() < 0.5:
             code = f"51{int(rng.integers(0, 10000)):04d}.SH"
