@@ -96,8 +96,7 @@ async def _scenario(url: str) -> None:
 
     raw = generate_raw(seed=99, n_stocks=6)
     batches = load_batches(raw)
-    backend = await open_backend(url)
-    try:
+    async with open_backend(url) as backend:
         builder = PitBuilder(backend, dialect_of(backend), margin=timedelta(0))
         await builder.ensure()
         for step, batch in enumerate(batches):
@@ -133,8 +132,6 @@ async def _scenario(url: str) -> None:
         assert [r.status for r in results] == ["success"] * 4, results
         for target in TARGETS:
             assert_same_rows(await table_rows(backend, target), before[target], f"full rebuild {target}")
-    finally:
-        await backend.close()
 
 
 def test_incremental_equals_full(database_url: str) -> None:
@@ -148,8 +145,7 @@ async def _crash(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
     raw = generate_raw(seed=5, n_stocks=3)
     batches = load_batches(raw)
-    backend = await open_backend(url)
-    try:
+    async with open_backend(url) as backend:
         builder = PitBuilder(backend, dialect_of(backend), margin=timedelta(0))
         await builder.ensure()
         await load_raw(backend, batches[0])
@@ -173,8 +169,6 @@ async def _crash(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
         assert again.status == "success" and again.mode == "incremental"
         assert_same_rows(await table_rows(backend, "income_quarterly"),
                          await full_rows(builder, backend, "income_quarterly"), "after the rerun")
-    finally:
-        await backend.close()
 
 
 def test_failed_build_leaves_previous_state(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -382,8 +382,7 @@ async def load_raw(backend: Any, raw: dict[str, pd.DataFrame]) -> None:
         spec = table_spec(name)
         await backend.ensure_table(spec)
         if len(df):
-            frame = df.reindex(columns=spec.column_names)
-            await backend.upsert(spec, frame)
+            await backend.upsert(spec, df)
 
 
 async def build_all(backend: Any, mode: str = "full") -> list[Any]:
@@ -410,13 +409,10 @@ def build_database(database_url: str, raw: dict[str, pd.DataFrame]) -> None:
     from alphahome.storage import open_backend
 
     async def prepare() -> None:
-        backend = await open_backend(database_url)
-        try:
+        async with open_backend(database_url) as backend:
             await load_raw(backend, raw)
             results = await build_all(backend)
             assert all(r.status == "success" for r in results), results
-        finally:
-            await backend.close()
 
     asyncio.run(prepare())
 

@@ -69,11 +69,8 @@ def run_update_command(*, targets: tuple[str, ...] = (), mode: str = "incrementa
 async def _update(settings: Any, targets: list[str], mode: str, parallel: bool, workers: int) -> list[BuildResult]:
     from alphahome.storage import open_backend
 
-    backend = await open_backend(settings.database.url, settings.database.pool_config)
-    try:
+    async with open_backend(settings.database.url, _pool(settings)) as backend:
         return await run_pit_update(backend, targets, mode, parallel=parallel, workers=workers)  # type: ignore[arg-type]
-    finally:
-        await backend.close()
 
 
 def _print_summary(results: list[BuildResult]) -> None:
@@ -118,13 +115,10 @@ def query_command(table: str, day: str, codes: str | None, fields: str | None, f
 async def _query(settings: Any, name: str, when: Any, codes: str | None, fields: list[str] | None) -> pd.DataFrame:
     from alphahome.storage import open_backend
 
-    backend = await open_backend(settings.database.url, settings.database.pool_config)
-    try:
+    async with open_backend(settings.database.url, _pool(settings)) as backend:
         if name == "industry_classification":
             return await industry_as_of_async(backend, when, codes)
         return await as_of_async(backend, name, when, codes, fields)
-    finally:
-        await backend.close()
 
 
 def _print_frame(df: pd.DataFrame, fmt: str) -> None:
@@ -139,6 +133,11 @@ def _print_frame(df: pd.DataFrame, fmt: str) -> None:
         click.echo("(no rows)")
         return
     click.echo(out.to_string(index=False, na_rep=""))
+
+
+def _pool(settings: Any) -> dict[str, Any] | None:
+    pool = settings.database.pool_config
+    return pool.model_dump(exclude_none=True) if hasattr(pool, "model_dump") else pool
 
 
 def _settings(config_path: str | None) -> Any:

@@ -56,13 +56,19 @@ class Dialect:
         """The same quarter end one year earlier."""
         return f"CAST({date_sql} - INTERVAL '1 year' AS DATE)"
 
-    def pick(self, value_sql: str, order_sql: str) -> str:
-        """Aggregate: the non-NULL ``value_sql`` of the first row in ``order_sql`` (field-wise winner)."""
-        return f"(array_agg({value_sql} ORDER BY {order_sql}) FILTER (WHERE {value_sql} IS NOT NULL))[1]"
+    def pick(self, value_sql: str, priority_sql: str) -> str:
+        """Aggregate: the non-NULL ``value_sql`` of the row with the greatest ``priority_sql`` (an integer
+        unique within the group): ``arg_max`` on DuckDB, an ordered ``array_agg`` on PostgreSQL."""
+        if self.is_postgres:
+            return (
+                f"(array_agg({value_sql} ORDER BY {priority_sql} DESC) "
+                f"FILTER (WHERE {value_sql} IS NOT NULL))[1]"
+            )
+        return f"arg_max({value_sql}, {priority_sql}) FILTER (WHERE {value_sql} IS NOT NULL)"
 
-    def pick_where(self, value_sql: str, order_sql: str, present_sql: str) -> str:
-        """Aggregate: ``value_sql`` of the first row in ``order_sql`` among rows where ``present_sql``."""
-        return f"(array_agg({value_sql} ORDER BY {order_sql}) FILTER (WHERE {present_sql} IS NOT NULL))[1]"
+    def day_number(self, date_sql: str) -> str:
+        """Days since 1970-01-01 as an integer (DATE − DATE is an integer on both engines)."""
+        return f"CAST({date_sql} - DATE '1970-01-01' AS BIGINT)"
 
     def covers(self, from_sql: str, to_sql: str, date_param: str) -> str:
         """``from <= d < to`` (``to`` NULL = open) in the form the engine indexes best.

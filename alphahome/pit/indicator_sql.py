@@ -44,10 +44,11 @@ def build_select(raw_columns: set[str] | None, dialect: Dialect, *, sliced: bool
         )
     stock_filter = f"ts_code IN (SELECT ts_code FROM {quote(SLICE_TABLE)})" if sliced else "1 = 1"
 
-    picks = ", ".join(
-        f"{dialect.pick(f'v.{quote(f)}', f'v.k DESC, v.flag_rank DESC, v.{quote(f)} DESC')} AS {quote(f)}"
-        for f in fields
-    )
+    picks = ", ".join(f"{dialect.pick(f'v.{quote(f)}', 'v.prio')} AS {quote(f)}" for f in fields)
+    # Same-day versions with the same update_flag merge field by field keeping the greater value (§4's
+    # last tie-break); the priority (later date, then update_flag '1') is then unique within a period.
+    merged = ", ".join(f"MAX({quote(f)}) AS {quote(f)}" for f in fields)
+    priority = f"{dialect.day_number('k')} * 2 + flag_rank"
     inc_cols = ", ".join(quote(c) for c in INCOME_INPUTS)
     bal_cols = ", ".join(quote(c) for c in BALANCE_INPUTS)
     tgt_join = (
@@ -74,7 +75,11 @@ def build_select(raw_columns: set[str] | None, dialect: Dialect, *, sliced: bool
     out += [f"{d.expression} AS {quote(d.name)}" for d in DERIVED_INDICATORS]
 
     return f"""
-WITH v AS (SELECT * FROM ({fv}) r WHERE {stock_filter}),
+WITH v AS (
+    SELECT ts_code, end_date, k, {priority} AS prio, {merged}
+    FROM ({fv}) r WHERE {stock_filter}
+    GROUP BY ts_code, end_date, k, flag_rank
+),
 fkd AS (SELECT DISTINCT ts_code, end_date, k FROM v),
 fqs AS (
     SELECT fkd.ts_code, fkd.end_date, fkd.k,

@@ -88,11 +88,15 @@ def versions_sql(table: StatementTable, raw_columns: dict[str, set[str]], dialec
     return "\nUNION ALL\n".join(parts)
 
 
-def _order(field: str) -> str:
-    """Winner order of §4: latest knowledge date, then report > express > forecast, then update_flag '1';
-    the greatest value settles versions that tie on all of those (deterministic, documented)."""
-    f = f"v.{quote(field)}"
-    return f"v.k DESC, v.src_rank ASC, v.flag_rank DESC, {f} DESC"
+def priority_sql(dialect: Dialect) -> str:
+    """One integer ordering a period's versions as §4 ranks them: the later knowledge date, then report >
+    express > forecast, then update_flag '1' — ``day*8 + (3 - src_rank)*2 + flag_rank``."""
+    return f"{dialect.day_number('k')} * 8 + (3 - src_rank) * 2 + flag_rank"
+
+
+def rank_of_priority(priority: str, dialect: Dialect) -> str:
+    """The source rank encoded in a priority."""
+    return f"(3 - {dialect.int_div(f'({priority}) % 8', '2')})"
 
 
 def build_select(
@@ -104,7 +108,9 @@ def build_select(
     fields = table.field_names
     flow = set(table.flow_fields)
 
-    value_cols = ", ".join(f"r.{quote(n)}" for n in fields)
+    # Versions that tie on (date, source, flag) are merged field by field keeping the greater value: the
+    # last tie-break of §4 as documented, and after it the priority is unique within a period.
+    value_cols = ", ".join(f"MAX(r.{quote(n)}) AS {quote(n)}" for n in fields)
     slice_join = ""
     if sliced:
         # Versions of the slice's stocks from lags quarters before its earliest period (they feed it).
@@ -114,8 +120,10 @@ def build_select(
         )
     picks = []
     for n in fields:
-        picks.append(f"{dialect.pick(f'v.{quote(n)}', _order(n))} AS {quote(n)}")
-        picks.append(f"{dialect.pick_where('v.src_rank', _order(n), f'v.{quote(n)}')} AS {quote(n + '_src')}")
+        col = f"v.{quote(n)}"
+        picks.append(f"{dialect.pick(col, 'v.prio')} AS {quote(n)}")
+        winner = f"MAX(v.prio) FILTER (WHERE {col} IS NOT NULL)"
+        picks.append(f"{rank_of_priority(winner, dialect)} AS {quote(n + '_src')}")
 
     lag_values = ", ".join(f"({i})" for i in range(lags + 1))
     tgt_join = (
@@ -159,9 +167,10 @@ def build_select(
 
     return f"""
 WITH v AS (
-    SELECT r.ts_code, r.end_date, {qidx} AS qidx, r.k, r.src_rank, r.flag_rank, {value_cols}
+    SELECT r.ts_code, r.end_date, {qidx} AS qidx, r.k, {priority_sql(dialect)} AS prio, {value_cols}
     FROM ({versions_sql(table, raw_columns, dialect)}) r
     {slice_join}
+    GROUP BY r.ts_code, r.end_date, r.k, r.src_rank, r.flag_rank
 ),
 kd AS (SELECT DISTINCT ts_code, qidx, end_date, k FROM v),
 qs AS (

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alphahome.pit.builder import BuildResult, Mode, PitBuilder, expand_targets
@@ -45,6 +47,7 @@ async def run_pit_update(
     *,
     parallel: bool = False,
     workers: int = 2,
+    run_id: str | None = None,
 ) -> list[BuildResult]:
     """Build ``targets`` and their dependencies; a target whose dependency failed is not built (failed).
 
@@ -52,6 +55,7 @@ async def run_pit_update(
     """
     builder = PitBuilder(backend, dialect_of(backend))
     await builder.ensure()
+    run_id = run_id or f"pit-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     order = expand_targets(list(targets))
     results: dict[str, BuildResult] = {}
     done = {t: asyncio.Event() for t in order}
@@ -70,7 +74,7 @@ async def run_pit_update(
                 async with gate:
                     result = await builder.build(target, mode)
             results[target] = result
-            await _record(backend, result)
+            await _record(backend, run_id, result)
         finally:
             done[target].set()
 
@@ -84,22 +88,23 @@ async def run_pit_update(
     return [results[t] for t in order]
 
 
-async def _record(backend: Any, result: BuildResult) -> None:
+async def _record(backend: Any, run_id: str, result: BuildResult) -> None:
     """One run-history row for one target (never lets bookkeeping hide the build's own outcome)."""
+    from alphahome.storage.bookkeeping import RunRecord, ensure_bookkeeping, record_run
+
     try:
-        from alphahome.storage.bookkeeping import record_run
-    except ImportError:  # storage without bookkeeping: nothing to record into
-        return
-    try:
-        await record_run(
-            backend,
-            kind=RUN_KIND,
+        await ensure_bookkeeping(backend)
+        await record_run(backend, RunRecord(
+            run_id=run_id,
             task=result.target,
-            started=result.started,
-            seconds=result.seconds,
-            status=result.status,
+            kind=RUN_KIND,
+            mode=result.mode,
+            started_at=result.started,
+            finished_at=result.started + timedelta(seconds=result.seconds),
+            # "current" (nothing changed since the last build) is a success with nothing to do
+            status="failed" if result.status == "failed" else "success",
             rows=result.rows,
             error=result.error,
-        )
+        ))
     except Exception:
         log.exception("could not record the run of pit %s", result.target)
