@@ -110,7 +110,8 @@ def bench_server(server: SandboxServer, label: str, pages: int) -> None:
         print(f"  first call (builds the price panels lazily): {first[0]:.2f} s")
         misses = dates[:pages]
         report("daily by trade_date (miss)", [post(session, url, "daily", {"trade_date": d}) for d in misses])
-        report_cpu("daily by trade_date (miss)", server, "daily", [{"trade_date": d} for d in dates[pages:2 * pages]])
+        unseen = dates[pages:2 * pages] or misses
+        report_cpu("daily by trade_date (miss)", server, "daily", [{"trade_date": d} for d in unseen])
         report("daily by trade_date (hit)", [post(session, url, "daily", {"trade_date": dates[0]})
                                              for _ in range(pages)])
         # Windows of enough days to fill a 6,000-row page (the daily cap), each a new query.
