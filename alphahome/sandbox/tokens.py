@@ -83,9 +83,3 @@ class TokenBook(Mapping[str, int]):
     def __len__(self) -> int:
         return len(self._points)
 
-
-def mask_token(token: str) -> str:
-    """A token shortened for display (first 8 and last 4 characters), never the whole secret."""
-    if len(token) <= 12:
-        return "*" * len(token)
-    return f"{token[:8]}…{token[-4:]}"
