@@ -245,10 +245,15 @@ class Market:
         }
         for name in ("income", "balancesheet", "cashflow", "fina_indicator", "express", "forecast"):
             if name in self.apis:
-                builders[name] = lambda name=name: self._frame(  # type: ignore[misc]
-                    name, self._financials[name], indexed=("ts_code", "end_date", "ann_date")
-                )
+                builders[name] = lambda name=name: self._financial_table(name)  # type: ignore[misc]
         return builders
+
+    def _financial_table(self, name: str) -> FrameTable:
+        # Rows of one period sit together (consolidated, in period order), so that a whole-period vip
+        # request copies a contiguous block instead of gathering rows from the whole table.
+        # The generated frame is dropped once its sorted copy exists (the statements are large).
+        frame = self._financials.pop(name).sort_values(["end_date", "ts_code"], kind="stable")
+        return self._frame(name, frame, indexed=("ts_code", "end_date", "ann_date"))
 
     def _trade_cal(self) -> pd.DataFrame:
         frame = self.history.frame()

@@ -115,11 +115,14 @@ def typed_frame(frame: pd.DataFrame, fields: Sequence[FieldDef]) -> pd.DataFrame
 
 @dataclass
 class FrameTable:
-    """A materialised table; ``indexed`` columns get lazy value -> row-position maps."""
+    """A materialised table. ``indexed`` text columns get lazy indexes: value -> row positions for
+    equality and comma lists, and a sorted order for inclusive ranges, so a per-stock, per-period or
+    per-window request touches only its rows whatever the table's size."""
 
     frame: pd.DataFrame
     indexed: tuple[str, ...] = ("ts_code",)
     _positions: dict[str, dict[object, np.ndarray]] = field(default_factory=dict, repr=False)
+    _sorted: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def _index(self, column: str) -> dict[object, np.ndarray]:
         if column not in self._positions:
@@ -127,19 +130,53 @@ class FrameTable:
             self._positions[column] = {k: np.asarray(v) for k, v in groups.items()}
         return self._positions[column]
 
+    def _order(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column not in self._sorted:
+            values = self.frame[column].to_numpy(dtype=object)
+            present = np.flatnonzero(~pd.isna(values))
+            keys = values[present].astype(str)
+            order = np.argsort(keys, kind="stable")
+            self._sorted[column] = (keys[order], present[order])
+        return self._sorted[column]
+
+    def _usable(self, f: Filter) -> bool:
+        return (
+            f.column in self.indexed
+            and f.op in ("eq", "in", "ge", "le")
+            and self.frame[f.column].dtype == object
+        )
+
     def select(self, conds: Sequence[Condition]) -> pd.DataFrame:
         """Rows matching every condition (all rows when there are none)."""
-        rows = self.frame
-        rest = list(conds)
+        picked: list[np.ndarray] = []
+        ranges: dict[str, list[str | None]] = {}
+        rest: list[Condition] = []
         for cond in conds:
             f, value = cond
-            if f.column in self.indexed and f.op in ("eq", "in"):
+            if not self._usable(f):
+                rest.append(cond)
+            elif f.op in ("eq", "in"):
                 index = self._index(f.column)
                 hits = [index[v] for v in _values(f, value) if v in index]
-                positions = np.unique(np.concatenate(hits)) if hits else np.zeros(0, dtype=np.int64)
-                rows = self.frame.iloc[positions]
-                rest.remove(cond)
-                break
+                picked.append(np.concatenate(hits) if hits else np.zeros(0, dtype=np.int64))
+            else:
+                bounds = ranges.setdefault(f.column, [None, None])
+                slot = 0 if f.op == "ge" else 1
+                bounds[slot] = (
+                    value if bounds[slot] is None else (max if slot == 0 else min)(bounds[slot], value)
+                )
+        for column, (lo, hi) in ranges.items():
+            keys, positions = self._order(column)
+            start = 0 if lo is None else int(np.searchsorted(keys, lo, side="left"))
+            stop = len(keys) if hi is None else int(np.searchsorted(keys, hi, side="right"))
+            picked.append(positions[start:stop])
+        rows = self.frame
+        if picked:
+            picked.sort(key=len)
+            chosen = np.unique(picked[0])
+            for other in picked[1:]:
+                chosen = chosen[np.isin(chosen, other)]
+            rows = self.frame.iloc[chosen]
         for cond in rest:
             if rows.empty:
                 break

@@ -22,6 +22,8 @@ class StepSeries:
 
     change_days: np.ndarray  # int64 (n, K), ascending per row
     values: np.ndarray  # float64 (n, K + 1)
+    #: Set when every stock changes on the same days (then a look-up searches just these).
+    shared_days: np.ndarray | None = None
 
     @classmethod
     def from_events(
@@ -49,7 +51,8 @@ class StepSeries:
         """Every stock changes on the same days; ``values`` is (n, len(change_days) + 1)."""
         n = values.shape[0]
         days = np.tile(np.asarray(change_days, dtype=np.int64), (n, 1))
-        return cls(change_days=days, values=np.asarray(values, dtype=np.float64))
+        shared = np.asarray(change_days, dtype=np.int64)
+        return cls(change_days=days, values=np.asarray(values, dtype=np.float64), shared_days=shared)
 
     @cached_property
     def _keys(self) -> tuple[np.ndarray, np.ndarray]:
@@ -68,6 +71,8 @@ class StepSeries:
         stocks = np.asarray(stocks, dtype=np.int64)
         if self.change_days.shape[1] == 0:
             return self.values[stocks, 0]
+        if self.shared_days is not None:
+            return self.values[stocks, np.searchsorted(self.shared_days, days, side="right")]
         keys, starts = self._keys
         slot = (
             np.searchsorted(keys, (stocks << 32) | np.asarray(days, dtype=np.int64), side="right")
