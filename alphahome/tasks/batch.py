@@ -7,6 +7,7 @@ whole table.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -29,9 +30,14 @@ def wire_types(spec: DatasetSpec) -> dict[str, str]:
     return {f.name: f.wire_type for f in api_fields(spec.api)}
 
 
+@functools.cache
+def _schema_of(api: str) -> pa.Schema:
+    return pa.schema([pa.field(f.name, _ARROW[f.kind]) for f in api_fields(api)])
+
+
 def arrow_schema(spec: DatasetSpec) -> pa.Schema:
     """The Arrow schema of a prepared batch: Tushare's fields with dates as ``date32``."""
-    return pa.schema([pa.field(f.name, _ARROW[f.kind]) for f in api_fields(spec.api)])
+    return _schema_of(spec.api)
 
 
 @dataclass
@@ -47,6 +53,8 @@ class PreparedBatch:
 
 
 def _parse_dates(column: pa.ChunkedArray | pa.Array, name: str, spec: DatasetSpec) -> pa.Array:
+    if len(column) == 0 or column.null_count == len(column):
+        return pa.nulls(len(column), pa.date32())
     values = column.cast(pa.string())
     values = pc.if_else(pc.equal(pc.utf8_trim_whitespace(values), ""), pa.scalar(None, pa.string()), values)
     try:
@@ -54,7 +62,8 @@ def _parse_dates(column: pa.ChunkedArray | pa.Array, name: str, spec: DatasetSpe
     except pa.ArrowInvalid:
         stamps = None
     # strptime is lenient (20240230 becomes 2024-03-01): a date must print back as it was written.
-    if stamps is None or not pc.all(pc.fill_null(pc.equal(pc.strftime(stamps, format="%Y%m%d"), values), True)).as_py():
+    same = None if stamps is None else pc.equal(pc.strftime(stamps, format="%Y%m%d"), values)
+    if same is None or not pc.all(same, skip_nulls=True, min_count=0).as_py():
         bad = [v for v in values.to_pylist() if v is not None and not _is_ymd(v)]
         raise DataValidationError(
             f"{spec.name}: column '{name}' holds values that are not YYYYMMDD dates, e.g. {bad[:3]}"
@@ -73,10 +82,13 @@ def _is_ymd(text: str) -> bool:
 def type_batch(spec: DatasetSpec, table: pa.Table) -> pa.Table:
     """``table`` with exactly the spec's columns, in order, typed (dates parsed from ``YYYYMMDD``)."""
     schema = arrow_schema(spec)
+    # Looking columns up by position: name look-ups on a wide table cost more than the casts.
+    positions = {name: i for i, name in enumerate(table.schema.names)}
     arrays = []
     for target in schema:
-        if target.name in table.column_names:
-            column = table.column(target.name)
+        position = positions.get(target.name)
+        if position is not None:
+            column = table.column(position)
             if pa.types.is_date32(target.type) and not pa.types.is_date32(column.type):
                 arrays.append(_parse_dates(column, target.name, spec))
                 continue

@@ -257,7 +257,7 @@ def _plan_snapshot(spec: DatasetSpec, inp: PlanInput) -> TaskPlan:
     due = True
     note = ""
     if inp.mode == "smart" and SNAPSHOT_PARTITION in inp.completed and inp.last_refresh is not None:
-        age = (inp.today - inp.last_refresh).days
+        age = max(0, (inp.today - inp.last_refresh).days)
         due = age >= spec.refresh_days
         note = f"refreshed {age} day(s) ago (policy: every {spec.refresh_days} day(s))"
     if not due:
