@@ -21,7 +21,7 @@ from alphahome.sandbox.step_series import StepSeries
 from alphahome.sandbox.sw2021 import INDUSTRIES
 from alphahome.sandbox.universe import BOARDS, Universe
 
-#: Trading days in a year, for expiring trailing figures.
+#: Calendar days a paid dividend counts towards the trailing-year yield (dv_ttm).
 YEAR_DAYS = 365
 
 
@@ -322,9 +322,9 @@ def build_prices(
     live = plans.in_range()
     ex_stock, ex_day = plans.stock[live], plans.ex_day[live]
     ex_cash, ex_shares = plans.cash_tax[live], plans.share_ratio[live]
-    by_day: dict[int, np.ndarray] = {}
+    by_day: dict[int, list[int]] = {}
     for i in np.argsort(ex_day, kind="stable"):
-        by_day.setdefault(int(ex_day[i]), []).append(i)  # type: ignore[arg-type]
+        by_day.setdefault(int(ex_day[i]), []).append(int(i))
     ratio = np.ones(len(ex_stock))
 
     close_cents = np.zeros((n_days, n), dtype=np.int32)
