@@ -68,7 +68,7 @@ async def _states(settings: Settings) -> tuple[dict[str, str], str | None]:
     from alphahome.tasks.sync_store import SyncStore
 
     try:
-        store = await SyncStore.open(settings, create=False)
+        store = await SyncStore.open(settings)
     except AlphaHomeError as exc:
         return {}, str(exc)
     try:

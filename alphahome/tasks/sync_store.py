@@ -87,19 +87,23 @@ class SyncStore:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self._ensured: set[str] = set()
+        self._bookkeeping = False
 
     @classmethod
-    async def open(cls, settings: Settings, *, create: bool = True) -> SyncStore:
+    async def open(cls, settings: Settings) -> SyncStore:
         """Connect to the configured database (ConnectionFailed, exit 2, when it cannot).
 
-        ``create=False`` (dry runs, status): nothing is created, absent tables read as empty.
+        Nothing is created until the first write: a run that stops before saving anything (a rejected
+        token) leaves the database as it found it; absent tables read as empty.
         """
         backend = open_backend(settings.database.url, settings.database.pool_config.model_dump())
         await backend.connect()
-        store = cls(backend)
-        if create:
-            await bk.ensure_bookkeeping(backend)
-        return store
+        return cls(backend)
+
+    async def _ensure_bookkeeping(self) -> None:
+        if not self._bookkeeping:
+            await bk.ensure_bookkeeping(self.backend)
+            self._bookkeeping = True
 
     async def close(self) -> None:
         await self.backend.close()
@@ -113,6 +117,7 @@ class SyncStore:
     async def ensure_table(self, spec: DatasetSpec) -> None:
         """Create the dataset's table if missing (once per store)."""
         if spec.name not in self._ensured:
+            await self._ensure_bookkeeping()
             await self.backend.ensure_table(spec.table_spec())
             self._ensured.add(spec.name)
 
@@ -126,10 +131,12 @@ class SyncStore:
 
     async def mark_missing(self, spec: DatasetSpec, partitions: Sequence[str], error: str) -> None:
         """Record partitions whose batch failed after its retries (the next run fetches them again)."""
+        await self._ensure_bookkeeping()
         await bk.mark_missing(self.backend, spec.name, list(partitions), error[:2000])
 
     async def record_run(self, run_id: str, result: Any, mode: str) -> None:
         """One run-history row for a task's result."""
+        await self._ensure_bookkeeping()
         await bk.record_run(self.backend, bk.RunRecord(
             run_id=run_id, task=result.dataset, kind="tushare", mode=mode, started_at=result.started,
             finished_at=result.finished, status=result.status, rows=result.rows, calls=result.calls,
@@ -255,9 +262,9 @@ class SyncStore:
 
 
 @asynccontextmanager
-async def opened_store(settings: Settings, *, create: bool = True) -> AsyncIterator[SyncStore]:
+async def opened_store(settings: Settings) -> AsyncIterator[SyncStore]:
     """``async with opened_store(settings) as store``: connect, yield, close."""
-    store = await SyncStore.open(settings, create=create)
+    store = await SyncStore.open(settings)
     try:
         yield store
     finally:

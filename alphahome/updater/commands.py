@@ -196,7 +196,7 @@ async def _dry_run(settings: Settings, request: UpdateRequest, console: Console)
         if path is not None and not path.exists():
             settings = settings.model_copy(update={"database": settings.database.model_copy(
                 update={"url": f"duckdb:///{Path(scratch) / 'empty.duckdb'}"})})
-        store = await SyncStore.open(settings, create=False)
+        store = await SyncStore.open(settings)
         try:
             plans = await Updater(settings, store, request).dry_run()
         finally:
@@ -280,7 +280,7 @@ async def _status_rows(settings: Settings) -> list[tuple[str, ...]] | None:
     path = settings.database.duckdb_path
     if path is not None and not path.exists():
         return None
-    store = await SyncStore.open(settings, create=False)
+    store = await SyncStore.open(settings)
     try:
         out = []
         runs = await store.last_runs()
