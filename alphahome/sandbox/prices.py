@@ -230,9 +230,14 @@ class PricePanel:
     def daily_basic(self, d: np.ndarray, s: np.ndarray) -> dict[str, np.ndarray]:
         """``daily_basic`` fields (shares 10k, market values 10k CNY, ratios %)."""
         close, pre = self.closes(d, s)
-        vol = self.volume(d, s)
+        n = len(d)
+        # Today's volume and the five days before in one vectorised pass (rows: today, then k = 1..5).
+        back = d[None, :] - np.arange(0, 6)[:, None]
+        volumes = self.volume(np.maximum(back, 0).ravel(), np.tile(s, 6)).reshape(6, n)
+        vol, past = volumes[0], volumes[1:]
         total = self.total_share.at(s, d)
-        float_sh, free_sh = self.float_share(d, s), self.free_share(d, s)
+        float_sh = np.round(total * self.params.float_ratio[s], 4)  # as float_share() and free_share()
+        free_sh = np.round(total * self.params.float_ratio[s] * self.params.free_ratio[s], 4)
         total_mv = total * close
         mv_cny = total_mv * 1e4
         e = self.earnings
@@ -244,9 +249,7 @@ class PricePanel:
 
         # Volume ratio: today's volume over the mean of the five days before (an IPO has none on day one;
         # for stocks listed before the range, days before it reuse the first day's cells).
-        back = d[None, :] - np.arange(1, 6)[:, None]
-        past = np.stack([self.volume(np.maximum(back[k], 0), s) for k in range(5)])
-        seen = ~(self.universe.is_ipo[s][None, :] & (back < self.universe.first_day[s][None, :]))
+        seen = ~(self.universe.is_ipo[s][None, :] & (back[1:] < self.universe.first_day[s][None, :]))
         count = seen.sum(axis=0)
         mean_past = np.where(count > 0, (past * seen).sum(axis=0) / np.maximum(count, 1), np.nan)
         volume_ratio = np.round(vol / mean_past, 2)
