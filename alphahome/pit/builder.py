@@ -102,6 +102,8 @@ class PitBuilder:
                 lock = self.dialect.target_lock(target)
                 if lock:
                     await conn.fetchval(lock)
+                for setting in self.dialect.bulk_settings():
+                    await conn.execute(setting)
                 raw = await self._raw_columns(conn, _raw_tables(target))
                 previous = await watermarks.load(conn, target)
                 effective: Mode = mode if previous else "full"
@@ -123,8 +125,13 @@ class PitBuilder:
 
     async def _full(self, conn: Any, target: str, raw: dict[str, set[str]], result: BuildResult) -> None:
         table = f"{PIT_SCHEMA}.{quote(target)}"
+        for source in raw:  # fresh statistics: a full build usually follows a large load
+            if statement := self.dialect.analyze("tushare", source):
+                await conn.execute(statement)
         await conn.execute(f"DELETE FROM {table}")
         await conn.execute(self._insert_sql(target, raw, sliced=False))
+        if statement := self.dialect.analyze(PIT_SCHEMA, target):
+            await conn.execute(statement)
         result.rows = int(await conn.fetchval(f"SELECT COUNT(*) FROM {table}"))
         log.info("pit %s: full build, %d rows", target, result.rows)
 

@@ -110,6 +110,21 @@ class Dialect:
             return None
         return f"SELECT pg_advisory_xact_lock(hashtext('alphahome.pit.{name}'))"
 
+    def bulk_settings(self) -> list[str]:
+        """Session settings for one build transaction (PostgreSQL only). The build joins large sets on
+        equality keys plus range filters, which hash joins do well; a nested loop picked from a stale
+        row estimate (a freshly loaded table) turns seconds into hours."""
+        if not self.is_postgres:
+            return []
+        return ["SET LOCAL enable_nestloop = off", "SET LOCAL enable_mergejoin = off",
+                "SET LOCAL work_mem = '256MB'"]
+
+    def analyze(self, schema: str, table: str) -> str | None:
+        """Refresh the planner statistics of a table (PostgreSQL; DuckDB keeps its own)."""
+        if not self.is_postgres:
+            return None
+        return f"ANALYZE {quote(schema)}.{quote(table)}"
+
     def temp_table(self, name: str, select_sql: str) -> str:
         """Create a session-local table from a query (dropped by the caller, or at disconnect)."""
         return f"CREATE TEMPORARY TABLE {quote(name)} AS {select_sql}"

@@ -125,7 +125,6 @@ def build_select(
         winner = f"MAX(v.prio) FILTER (WHERE {col} IS NOT NULL)"
         picks.append(f"{rank_of_priority(winner, dialect)} AS {quote(n + '_src')}")
 
-    lag_values = ", ".join(f"({i})" for i in range(lags + 1))
     tgt_join = (
         f"JOIN {quote(SLICE_TABLE)} s ON s.ts_code = n.ts_code AND s.qidx = n.qidx" if sliced else ""
     )
@@ -162,8 +161,14 @@ def build_select(
             ttm = " + ".join(f"({sq(n, i)})" for i in range(4))
             out.append(f"{ttm} AS {quote(n + '_ttm')}")
     joins = "\n".join(as_of_join(i) for i in range(lags + 1))
+    # The knowledge dates of each feeding quarter p−i (one branch per lag keeps every join an equi-join).
     # Q4's TTM telescopes within its own year: p−4q does not feed it, so its dates do not open rows.
-    lag_filter = "(l.lag < 4 OR t.qidx % 4 <> 3)" if lags >= 4 else "1 = 1"
+    feeds = "\n    UNION\n    ".join(
+        "SELECT t.ts_code, t.qidx, kd.k AS vf FROM tgt t "
+        f"JOIN kd ON kd.ts_code = t.ts_code AND kd.qidx = t.qidx - {i} "
+        f"WHERE kd.k > t.fk{' AND t.qidx % 4 <> 3' if i == 4 else ''}"
+        for i in range(lags + 1)
+    )
 
     return f"""
 WITH v AS (
@@ -188,14 +193,10 @@ nxt AS (
     FROM per
 ),
 tgt AS (SELECT n.ts_code, n.qidx, n.end_date, n.fk, n.next_fk FROM nxt n {tgt_join}),
-lags AS (SELECT * FROM (VALUES {lag_values}) AS x(lag)),
 dates AS (
     SELECT t.ts_code, t.qidx, t.fk AS vf FROM tgt t
     UNION
-    SELECT t.ts_code, t.qidx, kd.k AS vf
-    FROM tgt t CROSS JOIN lags l
-    JOIN kd ON kd.ts_code = t.ts_code AND kd.qidx = t.qidx - l.lag
-    WHERE kd.k > t.fk AND {lag_filter}
+    {feeds}
 ),
 st AS (
     SELECT ts_code, qidx, vf, LEAD(vf) OVER (PARTITION BY ts_code, qidx ORDER BY vf) AS vt FROM dates
