@@ -1,5 +1,5 @@
 """Logging of a production update: a rotating log file plus the console (rich on a terminal, plain lines
-in cron), every line passed through the secret filter so that the token and the database password never
+in cron: progress on stdout, warnings and errors on stderr), every line passed through the secret filter so that the token and the database password never
 reach a log."""
 
 from __future__ import annotations
@@ -57,16 +57,22 @@ def setup_logging(
     logger.propagate = False
     secret_filter = SecretFilter(secrets)
 
-    console: logging.Handler
+    handlers: list[logging.Handler] = []
     if rich_console is not None:
         from rich.logging import RichHandler
 
-        console = RichHandler(console=rich_console, show_path=False, markup=False, rich_tracebacks=False)  # type: ignore[arg-type]
-        console.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        rich = RichHandler(console=rich_console, show_path=False, markup=False, rich_tracebacks=False)  # type: ignore[arg-type]
+        rich.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        handlers.append(rich)
     else:
-        console = logging.StreamHandler(sys.stderr)
-        console.setFormatter(logging.Formatter(LOG_FORMAT))
-    handlers: list[logging.Handler] = [console]
+        # Plain lines (cron): progress on stdout, warnings and errors on stderr.
+        progress = logging.StreamHandler(sys.stdout)
+        progress.addFilter(lambda record: record.levelno < logging.WARNING)
+        problems = logging.StreamHandler(sys.stderr)
+        problems.setLevel(logging.WARNING)
+        for handler in (progress, problems):
+            handler.setFormatter(logging.Formatter(LOG_FORMAT))
+            handlers.append(handler)
 
     path: Path | None = None
     if log_file:
