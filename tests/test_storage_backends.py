@@ -473,3 +473,39 @@ async def test_concurrent_upserts_through_one_backend(db: Backend) -> None:
             group.create_task(save(f"{i:06d}.SZ"))
     assert await db.row_count(DAILY) == 160
     assert len(await bk.completed_partitions(db, "daily")) == 8
+
+
+async def test_unparameterised_reads_keep_nulls_empty_strings_infinities_and_instants(
+    database_url: str,
+) -> None:
+    # On PostgreSQL a read without parameters goes through COPY … CSV; a session time zone with a
+    # half-hour offset checks that timestamps still come back as the same instants.
+    pool = {"server_settings": {"TimeZone": "Asia/Kolkata"}} if database_url.startswith("postgres") else None
+    async with open_backend(database_url, pool) as db:
+        await db.ensure_table(EVERY_TYPE)
+        at = dt.datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+        await db.upsert(
+            EVERY_TYPE,
+            pa.table(
+                {
+                    "id": [1, 2, 3],
+                    "label": ["", None, 'a,"b"\nc'],
+                    "x": [float("inf"), float("-inf"), None],
+                    "seen_at": pa.array([at, None, at], pa.timestamp("us", tz="UTC")),
+                    "ok": [False, None, True],
+                }
+            ),
+        )
+        both = await db.fetch_arrow(
+            "SELECT id, label, x, seen_at, ok, day FROM tushare.every_type ORDER BY id"
+        )
+        bound = await db.fetch_arrow(
+            "SELECT id, label, x, seen_at, ok, day FROM tushare.every_type WHERE id > $1 ORDER BY id", 0
+        )
+        for table in (both, bound):
+            assert table.column("label").to_pylist() == ["", None, 'a,"b"\nc']
+            assert table.column("x").to_pylist() == [float("inf"), float("-inf"), None]
+            assert table.column("seen_at").to_pylist() == [at, None, at]
+            assert table.column("ok").to_pylist() == [False, None, True]
+            assert table.column("day").to_pylist() == [None, None, None]
+            assert table.schema.field("day").type == pa.date32()

@@ -207,3 +207,23 @@ def test_binary_copy_rows_are_the_documented_wire_format() -> None:
     row2 = b"\x00\x04" + b"\xff\xff\xff\xff" * 4
     assert body == row1 + row2
     assert BINARY_HEADER.startswith(b"PGCOPY\n\xff\r\n\x00")
+
+
+def test_dedupe_fallback_agrees_with_the_fast_path() -> None:
+    from alphahome.storage.batch import _keep_last_by_grouping, _keep_last_per_key
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    table = pa.table(
+        {
+            "ts_code": pa.array(rng.choice(["A", "B", None, "C"], n)),
+            "end_date": pa.array(rng.integers(0, 5, n)),
+            "f_ann_date": pa.array([None if v == 0 else int(v) for v in rng.integers(0, 4, n)], pa.int64()),
+            "row": np.arange(n),
+        }
+    )
+    key = ["ts_code", "end_date", "f_ann_date"]
+    fast = _keep_last_per_key(table, key)
+    slow = _keep_last_by_grouping(table, key)
+    assert fast.column("row").to_pylist() == slow.column("row").to_pylist()
+    assert fast.num_rows == len({tuple(r[k] for k in key) for r in table.to_pylist()})

@@ -341,11 +341,36 @@ def _check_not_null(spec: TableSpec, table: pa.Table) -> None:
 
 
 def _keep_last_per_key(table: pa.Table, key: list[str]) -> pa.Table:
-    """Keep the last row of each key (Arrow's grouping treats NULL as equal to NULL)."""
+    """Keep the last row of each key, survivors in their original order (NULL equals NULL here)."""
+    codes = _composite_key_codes(table, key)
+    if codes is None:
+        return _keep_last_by_grouping(table, key)
+    duplicate = pd.Series(codes, copy=False).duplicated(keep="last").to_numpy()
+    if not duplicate.any():
+        return table
+    return table.filter(pa.array(~duplicate))
+
+
+def _composite_key_codes(table: pa.Table, key: list[str]) -> np.ndarray | None:
+    """One int64 per row identifying its key: each key column dictionary-encoded (NULL as its own code)
+    and the codes combined positionally. None if the combination could overflow int64."""
+    combined = np.zeros(table.num_rows, dtype=np.int64)
+    span = 1
+    for name in key:
+        encoded = pc.dictionary_encode(table.column(name), null_encoding="encode").combine_chunks()
+        cardinality = max(len(encoded.dictionary), 1)
+        span *= cardinality
+        if span >= 2**62:
+            return None
+        combined *= cardinality
+        combined += encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return combined
+
+
+def _keep_last_by_grouping(table: pa.Table, key: list[str]) -> pa.Table:
     row = "__alphahome_row__"
     keys = table.select(key).append_column(row, pa.array(np.arange(table.num_rows, dtype=np.int64)))
     last = keys.group_by(key, use_threads=False).aggregate([(row, "max")]).column(f"{row}_max")
     if len(last) == table.num_rows:
         return table
-    # Keep the survivors in their original order.
     return table.take(pa.array(np.sort(last.to_numpy())))

@@ -1,31 +1,38 @@
 """The PostgreSQL backend: one asyncpg pool, bulk writes by binary COPY, set-based merges.
 
-``merge`` streams the batch by COPY into a temporary staging table, then runs ONE statement::
+``merge`` streams the batch by binary COPY into a temporary staging table, then, under a per-table
+transaction advisory lock, runs two set-based statements::
 
-    INSERT INTO target (…) SELECT … FROM stage s
-    WHERE NOT EXISTS (SELECT 1 FROM target o WHERE <same key> AND <same values>)   -- skip identical rows
-    ON CONFLICT (<key>) DO UPDATE SET … WHERE (t.values) IS DISTINCT FROM (excluded.values)
+    UPDATE target t SET … FROM stage s WHERE <same key> AND (t.values) IS DISTINCT FROM (s.values)
+    INSERT INTO target SELECT … FROM stage s WHERE NOT EXISTS (SELECT 1 FROM target t WHERE <same key>)
 
-The NOT EXISTS pre-filter matters: ON CONFLICT locks every conflicting row (a WAL record and a dirtied
-page each) even when its WHERE then skips the update, so a re-fetched, unchanged batch would rewrite the
-whole table's pages. Anti-joining identical rows away first makes that case a read-only join.
+Identical rows are touched by neither (unchanged rows are skipped, ``update_time`` moves only with a real
+change). This beats one ``INSERT … ON CONFLICT DO UPDATE … WHERE distinct``, measured on 1M ``daily`` rows:
+ON CONFLICT locks every conflicting row (a WAL record and a dirtied page each) before its WHERE skips
+it, writes a lock record on top of each update, and pays speculative insertion for every new row — about
+half the speed for changed and for new rows. The advisory lock serialises concurrent merges into the same
+table, so the NOT EXISTS of one cannot miss rows another is inserting: no unique violation, no duplicate.
 
-Keys with nullable columns are ``UNIQUE NULLS NOT DISTINCT`` (PostgreSQL 15+), so NULL matches NULL both
-in ON CONFLICT and in the pre-filter (``IS NOT DISTINCT FROM``). With the ``citus`` extension, tables
-whose spec names a distribution column are distributed by it (``create_distributed_table``).
+Keys with nullable columns are ``UNIQUE NULLS NOT DISTINCT`` (PostgreSQL 15+), and the merge matches them
+with ``IS NOT DISTINCT FROM``, so NULL matches NULL. With the ``citus`` extension, tables whose spec names
+a distribution column are distributed by it (``create_distributed_table``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from alphahome.errors import ConfigError, ConnectionFailed, DataValidationError, StorageError
 from alphahome.storage.base import Backend, Session, Transaction, UpsertMode, UpsertResult
@@ -52,6 +59,8 @@ from alphahome.storage.sql import (
     update_time_definition,
 )
 from alphahome.storage.url import DatabaseURL
+
+log = logging.getLogger(__name__)
 
 _NOW = "now()"
 
@@ -164,26 +173,73 @@ class _PostgresSession(Session):
         async with self._connection() as conn:
             with _database_errors():
                 statement = await conn.prepare(sql)
-                records = await statement.fetch(*params)
                 attributes = statement.get_attributes()
+                if not params and attributes and all(a.type.name in _ARROW_OF_PG for a in attributes):
+                    # Large reads: the server writes CSV and Arrow's C++ reader parses it, several times
+                    # faster than one Python object per value. (COPY takes no bound parameters, and values
+                    # are never formatted into SQL here, so parameterised queries use the row path.)
+                    return await _fetch_by_copy(conn, sql, attributes)
+                records = await statement.fetch(*params)
         return _records_to_arrow(records, attributes)
 
 
+def _unique_names(names: list[str]) -> list[str]:
+    """Column names made unique (``n``, ``n_1``…) as a table needs them."""
+    seen: dict[str, int] = {}
+    unique = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        unique.append(n if seen[n] == 1 else f"{n}_{seen[n] - 1}")
+    return unique
+
+
 def _records_to_arrow(records: list[asyncpg.Record], attributes: Any) -> pa.Table:
-    names = [a.name for a in attributes]
+    names = _unique_names([a.name for a in attributes])
     columns = list(zip(*records, strict=True)) if records else [() for _ in names]
-    arrays = []
-    for attr, values in zip(attributes, columns, strict=True):
-        arrays.append(pa.array(values, type=_ARROW_OF_PG.get(attr.type.name)))
-    if len(set(names)) != len(names):
-        # pa.table needs unique names; keep duplicates distinguishable like pandas would.
-        seen: dict[str, int] = {}
-        unique = []
-        for n in names:
-            seen[n] = seen.get(n, 0) + 1
-            unique.append(n if seen[n] == 1 else f"{n}_{seen[n] - 1}")
-        names = unique
+    arrays = [
+        pa.array(values, type=_ARROW_OF_PG.get(a.type.name))
+        for a, values in zip(attributes, columns, strict=True)
+    ]
     return pa.Table.from_arrays(arrays, names=names)
+
+
+async def _fetch_by_copy(conn: asyncpg.Connection, sql: str, attributes: Any) -> pa.Table:
+    names = _unique_names([a.name for a in attributes])
+    types = [_ARROW_OF_PG[a.type.name] for a in attributes]
+    chunks: list[bytes] = []
+
+    async def collect(chunk: bytes) -> None:
+        chunks.append(chunk)
+
+    await conn.copy_from_query(sql.strip().rstrip(";"), output=collect, format="csv")
+    return await asyncio.to_thread(_parse_copy_csv, b"".join(chunks), names, types)
+
+
+def _parse_copy_csv(data: bytes, names: list[str], types: list[pa.DataType]) -> pa.Table:
+    if not data:
+        return pa.Table.from_arrays([pa.array([], t) for t in types], names=names)
+    # timestamptz arrives as text with a short offset ("…+08"); it is cast once the offset is completed.
+    read_types = {
+        n: (pa.string() if pa.types.is_timestamp(t) and t.tz else t)
+        for n, t in zip(names, types, strict=True)
+    }
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=names),
+        convert_options=pacsv.ConvertOptions(
+            column_types=read_types,
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,  # "" is an empty string, an unquoted empty field is NULL
+            true_values=["t"],
+            false_values=["f"],
+        ),
+    )
+    for i, (name, t) in enumerate(zip(names, types, strict=True)):
+        if pa.types.is_timestamp(t) and t.tz:
+            text = pc.replace_substring_regex(table.column(i), r"([+-]\d\d)$", r"\1:00")
+            table = table.set_column(i, name, text.cast(t))
+    return table
 
 
 class PostgresTransaction(_PostgresSession, Transaction):
@@ -329,11 +385,7 @@ class PostgresBackend(_PostgresSession, Backend):
                 if not existing:
                     await conn.execute(_create_table_sql(spec))
                     if self.has_citus and spec.distribution_column:
-                        await conn.execute(
-                            "SELECT create_distributed_table($1::regclass, $2)",
-                            table_ref(spec),
-                            spec.distribution_column,
-                        )
+                        await self._distribute(conn, spec)
                 else:
                     check_column_types(spec, existing, POSTGRES_TYPES)
                     for col in spec.columns:
@@ -351,6 +403,19 @@ class PostgresBackend(_PostgresSession, Backend):
                         f"CREATE INDEX IF NOT EXISTS {quote_ident(object_name(spec.name, 'idx', index))} "
                         f"ON {table_ref(spec)} ({column_list(index)})"
                     )
+
+    async def _distribute(self, conn: asyncpg.Connection, spec: TableSpec) -> None:
+        """Citus: shard the new table by its distribution column (Citus requires that column in every
+        unique constraint, so a key without it leaves the table local, with a warning)."""
+        column = spec.distribution_column
+        if spec.key and column not in spec.key:
+            log.warning(
+                "%s stays a local table on Citus: its distribution column %r is not part of its key",
+                spec.qualified_name,
+                column,
+            )
+            return
+        await conn.execute("SELECT create_distributed_table($1::regclass, $2)", table_ref(spec), column)
 
     # -- run lock --------------------------------------------------------------------------------------
 
@@ -495,35 +560,37 @@ async def _write(
     return UpsertResult(inserted=table.num_rows)
 
 
-def _merge_sql(spec: TableSpec, stage: str) -> str:
-    cols = spec.column_names
+#: work_mem for the merge statements only: lets the hash join of a large batch stay in memory (it is an
+#: upper bound; small batches use what they need). Restored right after the merge.
+MERGE_WORK_MEM = "256MB"
+
+
+def _update_changed_sql(spec: TableSpec, stage: str) -> str:
     values = spec.value_columns
-    target = table_ref(spec)
+    assignments = [f"{quote_ident(c)} = s.{quote_ident(c)}" for c in values]
+    if spec.track_update_time:
+        assignments.append(f"{quote_ident(UPDATE_TIME_COLUMN)} = {_NOW}")
+    return (
+        f"UPDATE {table_ref(spec)} AS t SET {', '.join(assignments)} "
+        f"FROM {qualified('pg_temp', stage)} AS s "
+        f"WHERE {key_match_condition(spec, 't', 's')} AND {distinct_values_condition(values, 't', 's')}"
+    )
+
+
+def _insert_new_sql(spec: TableSpec, stage: str) -> str:
+    cols = spec.column_names
     insert_cols = column_list(cols + ([UPDATE_TIME_COLUMN] if spec.track_update_time else []))
     select_cols = column_list(cols, "s") + (f", {_NOW}" if spec.track_update_time else "")
-    identical = key_match_condition(spec, "o", "s")
-    if values:
-        identical += f" AND NOT ({distinct_values_condition(values, 'o', 's')})"
-        assignments = [f"{quote_ident(c)} = EXCLUDED.{quote_ident(c)}" for c in values]
-        if spec.track_update_time:
-            assignments.append(
-                f"{quote_ident(UPDATE_TIME_COLUMN)} = EXCLUDED.{quote_ident(UPDATE_TIME_COLUMN)}"
-            )
-        on_conflict = (
-            f"DO UPDATE SET {', '.join(assignments)} "
-            f"WHERE {distinct_values_condition(values, 't', 'EXCLUDED')}"
-        )
-    else:
-        on_conflict = "DO NOTHING"
     return (
-        f"WITH written AS ("
-        f"INSERT INTO {target} AS t ({insert_cols}) "
+        f"INSERT INTO {table_ref(spec)} ({insert_cols}) "
         f"SELECT {select_cols} FROM {qualified('pg_temp', stage)} AS s "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS o WHERE {identical}) "
-        f"ON CONFLICT ({column_list(spec.key)}) {on_conflict} "
-        f"RETURNING (xmax = 0) AS inserted) "
-        f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written"
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table_ref(spec)} AS t WHERE {key_match_condition(spec, 't', 's')})"
     )
+
+
+def _status_count(status: str) -> int:
+    """Rows affected, from a command tag such as ``UPDATE 12`` or ``INSERT 0 12``."""
+    return int(status.rsplit(" ", 1)[-1])
 
 
 async def _merge(conn: asyncpg.Connection, spec: TableSpec, table: pa.Table) -> UpsertResult:
@@ -532,6 +599,13 @@ async def _merge(conn: asyncpg.Connection, spec: TableSpec, table: pa.Table) -> 
     stage_cols = ", ".join(f"{quote_ident(c.name)} {POSTGRES_TYPES[c.type]}" for c in spec.columns)
     await conn.execute(f"CREATE TEMP TABLE {quote_ident(stage)} ({stage_cols}) ON COMMIT DROP")
     await _copy_into(conn, "pg_temp", stage, spec, table)
-    inserted, updated = await conn.fetchrow(_merge_sql(spec, stage))
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", advisory_lock_key(f"merge:{spec.qualified_name}"))
+    previous_work_mem = await conn.fetchval("SELECT current_setting('work_mem')")
+    await conn.execute("SELECT set_config('work_mem', $1, true)", MERGE_WORK_MEM)
+    updated = 0
+    if spec.value_columns:
+        updated = _status_count(await conn.execute(_update_changed_sql(spec, stage)))
+    inserted = _status_count(await conn.execute(_insert_new_sql(spec, stage)))
+    await conn.execute("SELECT set_config('work_mem', $1, true)", previous_work_mem)
     await conn.execute(f"DROP TABLE {qualified('pg_temp', stage)}")
     return UpsertResult(inserted=inserted, updated=updated, unchanged=table.num_rows - inserted - updated)
