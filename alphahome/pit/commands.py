@@ -132,12 +132,17 @@ def _print_frame(df: pd.DataFrame, fmt: str) -> None:
     if out.empty:
         click.echo("(no rows)")
         return
-    click.echo(out.to_string(index=False, na_rep=""))
+    click.echo(out.to_string(index=False, na_rep="", float_format=_number))
 
 
 def _pool(settings: Any) -> dict[str, Any] | None:
     pool = settings.database.pool_config
     return pool.model_dump(exclude_none=True) if hasattr(pool, "model_dump") else pool
+
+
+def _number(x: float) -> str:
+    """Amounts in CNY with two decimals, ratios and per-share values with six significant digits."""
+    return f"{x:.2f}" if abs(x) >= 1e4 else f"{x:.6g}"
 
 
 def _settings(config_path: str | None) -> Any:
