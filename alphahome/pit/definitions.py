@@ -211,15 +211,6 @@ TARGET_DEPENDS: dict[str, tuple[str, ...]] = {
     "financial_indicators": ("income_quarterly", "balance_quarterly"),
 }
 
-#: Raw tables each target reads (their update_time drives incremental builds).
-TARGET_RAW_TABLES: dict[str, tuple[str, ...]] = {
-    "income_quarterly": tuple(INCOME.raw_tables),
-    "balance_quarterly": tuple(BALANCE.raw_tables),
-    "financial_indicators": ("fina_indicator",),
-    "industry_classification": ("index_member_all",),
-}
-
-
 def resolve_table(name: str) -> str:
     """The PIT table called ``name`` (full or short name); ValueError lists the accepted names."""
     try:

@@ -322,7 +322,7 @@ def as_of(
     ``f_sq`` (single quarter) and ``f_ttm``. ``table``: income_quarterly|income, balance_quarterly|balance,
     financial_indicators|indicators. ``codes``: list or comma-separated string; ``fields``: Tushare names.
     """
-    with _sync(db) as conn:
+    with _SyncHandle(db) as conn:
         q = as_of_query(dialect_of(conn), table, date, codes, fields)
         return shape(conn.fetch_df(q.sql, *q.args), q)
 
@@ -336,7 +336,7 @@ def period_as_of(
     Same columns as :func:`as_of`; single-quarter and TTM values use the earlier quarters as known at
     ``date`` too.
     """
-    with _sync(db) as conn:
+    with _SyncHandle(db) as conn:
         q = period_as_of_query(dialect_of(conn), table, period, date, codes, fields)
         return shape(conn.fetch_df(q.sql, *q.args), q)
 
@@ -351,7 +351,7 @@ def series(
     ``field`` may be a flow item's ``f_sq``/``f_ttm`` too. Trading days come from tushare.trade_cal (SSE).
     """
     code_list = _codes(codes)
-    with _sync(db) as conn:
+    with _SyncHandle(db) as conn:
         days_q, iv_q = series_queries(dialect_of(conn), table, field, code_list, start, end or date.today())
         days = conn.fetch_df(days_q.sql, *days_q.args)
         intervals = conn.fetch_df(iv_q.sql, *iv_q.args)
@@ -363,12 +363,12 @@ def industry_as_of(
 ) -> pd.DataFrame:
     """Shenwan classification in force at ``date``: ``ts_code`` and ``l1_code … l3_name`` (or only the
     code and name of ``level`` 1/2/3), one row per classified stock."""
-    with _sync(db) as conn:
+    with _SyncHandle(db) as conn:
         q = industry_query(dialect_of(conn), date, codes, level)
         return shape(conn.fetch_df(q.sql, *q.args), q)
 
 
-class _sync:
+class _SyncHandle:
     """Context manager: the sync handle to use — the one given, or one opened (and closed) for a URL."""
 
     def __init__(self, db: Any) -> None:

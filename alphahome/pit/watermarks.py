@@ -32,7 +32,7 @@ async def load(conn: Any, target: str) -> dict[str, datetime | None]:
     df = await conn.fetch_df(
         "SELECT source, watermark FROM alphahome.pit_watermark WHERE target = $1", target
     )
-    return {str(r.source): _as_datetime(r.watermark) for r in df.itertuples(index=False)}
+    return {str(r.source): as_datetime(r.watermark) for r in df.itertuples(index=False)}
 
 
 async def save(conn: Any, target: str, marks: dict[str, datetime | None], mode: str, now: datetime) -> None:
@@ -46,7 +46,8 @@ async def save(conn: Any, target: str, marks: dict[str, datetime | None], mode: 
         )
 
 
-def _as_datetime(value: Any) -> datetime | None:
+def as_datetime(value: Any) -> datetime | None:
+    """A timestamp read back from either backend as an aware ``datetime`` (None for NULL/NaT)."""
     if value is None:
         return None
     try:
