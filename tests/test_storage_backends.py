@@ -509,3 +509,22 @@ async def test_unparameterised_reads_keep_nulls_empty_strings_infinities_and_ins
             assert table.column("ok").to_pylist() == [False, None, True]
             assert table.column("day").to_pylist() == [None, None, None]
             assert table.schema.field("day").type == pa.date32()
+
+
+async def test_concurrent_merges_of_the_same_keys_neither_fail_nor_duplicate(db: Backend) -> None:
+    await db.ensure_table(DAILY)
+    first_holds_its_transaction = asyncio.Event()
+
+    async def merge(close: float, hold: bool) -> None:
+        async with db.transaction() as tx:
+            await tx.upsert(DAILY, daily([(f"{i:06d}.SZ", "20240102", close, None) for i in range(50)]))
+            if hold:
+                first_holds_its_transaction.set()
+                await asyncio.sleep(0.3)
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(merge(1.0, hold=True))
+        await first_holds_its_transaction.wait()
+        group.create_task(merge(2.0, hold=False))
+    assert await db.row_count(DAILY) == 50
+    assert await db.fetchval("SELECT count(*) FROM tushare.daily WHERE close = 2.0") == 50
