@@ -5,7 +5,9 @@ saved in ONE transaction together with the sync state that marks its partitions 
 record of it commit together or not at all. ``concurrent_limit`` batches are in flight at once, each held
 in memory only until it is saved: a table is streamed through, never held whole.
 
-A batch that still fails after ``max_retries`` is recorded as missing and the task ends ``partial`` (or
+Small batches are gathered and saved together (up to ``save_batch_size`` rows per transaction), their
+partitions marked in that same transaction. A batch that still fails after ``max_retries`` is recorded
+as missing and the task ends ``partial`` (or
 ``failed`` when nothing succeeded); the next smart run plans it again because it is not complete.
 A permission error fails the task at once (every batch would meet it); a rejected token stops the run.
 """
@@ -42,9 +44,17 @@ TaskStatus = Literal["success", "partial", "skipped", "failed"]
 
 #: A trade date this recent that returns no rows has not been published yet (it stays missing).
 UNPUBLISHED_HORIZON_DAYS = 10
-#: Partitions that came back empty are recorded together, this many at a time (there is no data to commit
-#: with them; if the run dies first they are simply asked for again).
-EMPTY_FLUSH = 500
+#: Default rows per save transaction (``tasks.<name>.save_batch_size`` overrides it) …
+DEFAULT_SAVE_ROWS = 100_000
+#: … and at most this many cells (rows × columns) are held waiting to be saved (wide statement tables).
+MAX_BUFFERED_CELLS = 4_000_000
+
+
+def save_threshold(spec: DatasetSpec, configured: int | None) -> int:
+    """Rows to gather before one save: the configured size, else as many as fit the cell budget."""
+    if configured:
+        return configured
+    return max(1, min(DEFAULT_SAVE_ROWS, MAX_BUFFERED_CELLS // max(1, len(spec.field_names))))
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,8 @@ class TaskOptions:
     concurrent_limit: int = 3
     max_retries: int = 3
     retry_delay: float = 5.0
+    #: Rows gathered before one save transaction (None: :func:`save_threshold`'s default).
+    save_batch_size: int | None = None
     #: The day the run counts as today (for the "not yet published" rule).
     today: date = field(default_factory=date.today)
 
@@ -113,7 +125,11 @@ class TaskRunner:
         self._failed: list[tuple[Batch, str]] = []
         self._abort: BaseException | None = None
         self._table_ready = False
-        self._empty: list[str] = []
+        # Fetched batches waiting to be saved together (see _buffer_batch).
+        self._buffer: list[tuple[Batch, pa.Table, tuple[str, ...]]] = []
+        self._buffered_rows = 0
+        self._save_lock = asyncio.Lock()
+        self._save_rows = save_threshold(spec, options.save_batch_size)
 
     async def run(self) -> TaskResult:
         """Execute every batch; never raises except for a rejected token (which stops the whole run) and
@@ -132,7 +148,8 @@ class TaskRunner:
             raise eg.exceptions[0] from None
         except* TaskAborted:
             pass  # recorded in self._abort by the worker
-        await self._flush_empty()
+        async with self._save_lock:
+            await self._save_buffer()  # what was fetched before an abort is kept
         finished = datetime.now(UTC)
         logger.debug("%s: %d batches in %.2fs", self.spec.name, len(self.plan.batches), time.monotonic() - t0)
         return self._result(started, finished)
@@ -167,15 +184,15 @@ class TaskRunner:
             await self._run_batch(batch)
 
     async def _run_batch(self, batch: Batch) -> None:
+        """Fetch and prepare one batch (retrying), then hand it to the save buffer."""
         attempt = 0
         while True:
             try:
-                saved = await self._fetch_and_save(batch)
+                table, partitions = await self._fetch(batch)
+                break
             except TokenRejected:
                 raise
-            except PermissionDenied as exc:
-                self._abort_with(exc, batch)
-            except RequestError as exc:
+            except (PermissionDenied, RequestError) as exc:
                 self._abort_with(exc, batch)
             except QuotaExceeded as exc:
                 if exc.window != "day":
@@ -184,22 +201,29 @@ class TaskRunner:
             except (AlphaHomeError, OSError, pa.ArrowException) as exc:
                 attempt += 1
                 if attempt > self.options.max_retries:
-                    message = f"{batch.label}: {exc}"
-                    logger.error("%s: batch %s failed after %d attempt(s): %s", self.spec.name, batch.label,
-                                 attempt, exc)
-                    self._failed.append((batch, message))
-                    await self._record_missing(batch, str(exc))
-                    self._report()
+                    await self._give_up([batch], exc, attempt)
                     return
-                delay = self.options.retry_delay * (2 ** (attempt - 1))
-                logger.warning("%s: batch %s failed (%s); retry %d/%d in %.1fs", self.spec.name, batch.label,
-                               exc, attempt, self.options.max_retries, delay)
-                await asyncio.sleep(delay)
-                continue
-            self._rows += saved
-            self._done += 1
-            self._report()
-            return
+                await self._pause_before_retry(batch.label, exc, attempt)
+        await self._buffer_batch(batch, table, partitions)
+
+    async def _pause_before_retry(self, label: str, exc: BaseException, attempt: int) -> None:
+        delay = self.options.retry_delay * (2 ** (attempt - 1))
+        logger.warning("%s: batch %s failed (%s); retry %d/%d in %.1fs", self.spec.name, label, exc, attempt,
+                       self.options.max_retries, delay)
+        await asyncio.sleep(delay)
+
+    async def _give_up(self, batches: list[Batch], exc: BaseException, attempts: int) -> None:
+        """Batches that failed after their retries: recorded missing, the task goes on."""
+        for batch in batches:
+            logger.error("%s: batch %s failed after %d attempt(s): %s", self.spec.name, batch.label, attempts, exc)
+            self._failed.append((batch, f"{batch.label}: {exc}"))
+        partitions = [p for b in batches for p in b.partitions]
+        if partitions:
+            try:
+                await self.store.mark_missing(self.spec, partitions, str(exc))
+            except AlphaHomeError as err:  # the database itself may be what failed
+                logger.error("%s: could not record missing partitions: %s", self.spec.name, err)
+        self._report()
 
     def _abort_with(self, exc: BaseException, batch: Batch) -> None:
         if self._abort is None:
@@ -212,15 +236,8 @@ class TaskRunner:
         if self.progress is not None:
             self.progress(self.spec.name, self._done + len(self._failed), len(self.plan.batches), self._rows)
 
-    async def _record_missing(self, batch: Batch, error: str) -> None:
-        if not batch.partitions:
-            return
-        try:
-            await self.store.mark_missing(self.spec, batch.partitions, error)
-        except AlphaHomeError as exc:  # the database itself may be what failed
-            logger.error("%s: could not record missing partitions: %s", self.spec.name, exc)
-
-    async def _fetch_and_save(self, batch: Batch) -> int:
+    async def _fetch(self, batch: Batch) -> tuple[pa.Table, tuple[str, ...]]:
+        """Every request of the batch, typed, validated and de-duplicated; and the partitions it completes."""
         tables = []
         for params in batch.requests:
             table = await self.client.fetch(
@@ -230,30 +247,52 @@ class TaskRunner:
             tables.append(table)
         fetched = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
         prepared = prepare_batch(self.spec, fetched)
-        partitions = self._complete_partitions(batch, prepared.table)
-        if not self._table_ready:
-            await self.store.ensure_table(self.spec)
-            self._table_ready = True
-        if prepared.table.num_rows == 0:
-            self._empty.extend(partitions)
-            if len(self._empty) >= EMPTY_FLUSH:
-                await self._flush_empty()
-            return 0
-        await self.store.save(self.spec, prepared.table, partitions)
         if prepared.duplicates:
             logger.info("%s: batch %s: %d duplicate key row(s) dropped", self.spec.name, batch.label,
                         prepared.duplicates)
+        partitions = self._complete_partitions(batch, prepared.table)
         left = len(batch.partitions) - len(partitions)
         if left:
             logger.info("%s: batch %s: %d recent date(s) returned no rows (not yet published); left missing",
                         self.spec.name, batch.label, left)
-        return prepared.table.num_rows
+        return prepared.table, partitions
 
-    async def _flush_empty(self) -> None:
-        """Record the partitions that came back empty as complete, in one transaction."""
-        pending, self._empty = self._empty, []
-        if pending:
-            await self.store.save(self.spec, pa.table({}), pending)
+    async def _buffer_batch(self, batch: Batch, table: pa.Table, partitions: tuple[str, ...]) -> None:
+        """Queue a fetched batch; once the queue holds ``save_batch_size`` rows, save it all in ONE
+        transaction with the sync state of every partition in it. Fewer, larger transactions are much
+        cheaper than one per small batch; memory stays bounded by the threshold. Nothing is marked
+        complete before its rows commit, so a run that dies with batches queued fetches them again."""
+        async with self._save_lock:
+            self._buffer.append((batch, table, partitions))
+            self._buffered_rows += table.num_rows
+            if self._buffered_rows >= self._save_rows:
+                await self._save_buffer()
+
+    async def _save_buffer(self) -> None:
+        """Save the queued batches (caller holds ``_save_lock``), retrying; on failure they are missing."""
+        if not self._buffer:
+            return
+        entries, self._buffer, self._buffered_rows = self._buffer, [], 0
+        tables = [t for _, t, _ in entries if t.num_rows]
+        table = pa.concat_tables(tables) if len(tables) > 1 else (tables[0] if tables else pa.table({}))
+        partitions = [p for _, _, parts in entries for p in parts]
+        attempt = 0
+        while True:
+            try:
+                if not self._table_ready:
+                    await self.store.ensure_table(self.spec)
+                    self._table_ready = True
+                saved = await self.store.save(self.spec, table, partitions)
+                break
+            except (AlphaHomeError, OSError, pa.ArrowException) as exc:
+                attempt += 1
+                if attempt > self.options.max_retries:
+                    await self._give_up([b for b, _, _ in entries], exc, attempt)
+                    return
+                await self._pause_before_retry(f"save of {len(entries)} batch(es)", exc, attempt)
+        self._rows += saved
+        self._done += len(entries)
+        self._report()
 
     def _complete_partitions(self, batch: Batch, table: pa.Table) -> tuple[str, ...]:
         """The partitions this batch makes complete. For datasets whose recent trade dates may not be

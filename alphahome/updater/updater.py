@@ -174,6 +174,7 @@ def task_options(spec: DatasetSpec, settings: Settings, today: date) -> TaskOpti
         concurrent_limit=over.concurrent_limit or DEFAULT_CONCURRENT_LIMIT,
         max_retries=production.max_retries if over.max_retries is None else over.max_retries,
         retry_delay=production.retry_delay if over.retry_delay is None else over.retry_delay,
+        save_batch_size=over.save_batch_size,
         today=today,
     )
 
