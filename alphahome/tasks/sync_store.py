@@ -256,7 +256,8 @@ class SyncStore:
             if row["task"] in DATASETS:
                 out[row["task"]] = LastRun(
                     _local(row["started_at"]), _local(row.get("finished_at")), row["status"],
-                    int(_num(row.get("rows"))), int(_num(row.get("calls"))), row.get("error") or None,
+                    int(_num(row.get("rows"))), int(_num(row.get("calls"))),
+                    row["error"] if isinstance(row.get("error"), str) and row["error"] else None,
                 )
         return out
 

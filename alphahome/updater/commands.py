@@ -37,6 +37,7 @@ from alphahome.updater.updater import (
     effective_today,
     estimate_run_seconds,
     estimate_seconds,
+    select_datasets,
 )
 
 
@@ -155,6 +156,7 @@ def run_update_command(
         dry_run=production.enable_dry_run,
     )
     request = UpdateRequest(**{**request.__dict__, "today": effective_today(request)})
+    select_datasets(settings, request)  # unknown names are a usage error before anything is opened
     try:
         return asyncio.run(_update(loaded, request, console, limiter_time_scale, log_path))
     except TokenRejected as exc:
