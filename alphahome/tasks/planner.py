@@ -39,8 +39,8 @@ Mode = Literal["smart", "full", "manual"]
 SNAPSHOT_PARTITION = "all"
 #: Aim a window a little under the page size, so that normal growth does not spill onto a second page.
 WINDOW_FILL = 0.95
-#: A batch of per-code requests holds at most about this many rows in memory.
-MAX_BATCH_ROWS = 250_000
+#: A batch of per-code requests holds at most about this many cells (rows × columns) in memory.
+MAX_BATCH_CELLS = 8_000_000
 
 
 def ymd(day: date) -> str:
@@ -292,7 +292,8 @@ def _plan_trade_dates(spec: DatasetSpec, inp: PlanInput) -> TaskPlan:
     batches: list[Batch] = []
     page = _page_size(spec, inp, api)
     date_runs = runs(needed, inp.trade_dates)
-    per_code_size = min(window_size(page, 1), max(1, MAX_BATCH_ROWS // max(1, len(inp.codes))))
+    per_batch_rows = MAX_BATCH_CELLS // len(spec.field_names)
+    per_code_size = min(window_size(page, 1), max(1, per_batch_rows // max(1, len(inp.codes))))
     per_code_calls = len(inp.codes) * sum(math.ceil(len(run) / per_code_size) for run in date_runs)
     if spec.split.window:
         size = window_size(page, _rows_per_unit(spec, inp, 5000.0))
