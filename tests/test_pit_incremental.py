@@ -97,7 +97,7 @@ async def _scenario(url: str) -> None:
     raw = generate_raw(seed=99, n_stocks=6)
     batches = load_batches(raw)
     async with open_backend(url) as backend:
-        builder = PitBuilder(backend, dialect_of(backend), margin=timedelta(0))
+        builder = PitBuilder(backend, dialect_of(backend), margin=timedelta(0), rebuild_share=None)
         await builder.ensure()
         for step, batch in enumerate(batches):
             await load_raw(backend, batch)
@@ -146,7 +146,7 @@ async def _crash(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     raw = generate_raw(seed=5, n_stocks=3)
     batches = load_batches(raw)
     async with open_backend(url) as backend:
-        builder = PitBuilder(backend, dialect_of(backend), margin=timedelta(0))
+        builder = PitBuilder(backend, dialect_of(backend), margin=timedelta(0), rebuild_share=None)
         await builder.ensure()
         await load_raw(backend, batches[0])
         assert (await builder.build("income_quarterly", "full")).status == "success"
@@ -173,3 +173,27 @@ async def _crash(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_failed_build_leaves_previous_state(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     asyncio.run(_crash(database_url, monkeypatch))
+
+
+async def _wide_change(url: str) -> None:
+    from alphahome.storage import open_backend
+
+    raw = generate_raw(seed=8, n_stocks=3)
+    async with open_backend(url) as backend:
+        # the slices (every period, and the 4 quarters after each) are ~40% of this small table's rows
+        builder = PitBuilder(backend, dialect_of(backend), margin=timedelta(0), rebuild_share=0.3)
+        await builder.ensure()
+        await load_raw(backend, raw)
+        assert (await builder.build("income_quarterly", "full")).status == "success"
+        income = raw["income"].copy()
+        income["revenue"] = income["revenue"] * 2  # every version corrected: most slices change
+        await load_raw(backend, {"income": income})
+        result = await builder.build("income_quarterly", "incremental")
+        assert result.status == "success" and result.mode == "full", result
+        assert_same_rows(await table_rows(backend, "income_quarterly"),
+                         await full_rows(builder, backend, "income_quarterly"), "after the wide change")
+
+
+def test_wide_change_rebuilds_whole_table(database_url: str) -> None:
+    """An incremental build whose changes touch most of the table rebuilds it whole (same rows)."""
+    asyncio.run(_wide_change(database_url))

@@ -42,6 +42,9 @@ Mode = Literal["incremental", "full"]
 #: earlier but committed after the last build stamps its rows with its start time.
 SAFETY_MARGIN = timedelta(hours=1)
 
+#: An incremental build whose slices reach this share of the table's rows rebuilds the table whole.
+REBUILD_SHARE = 0.5
+
 _STATEMENTS: dict[str, StatementTable] = {"income_quarterly": INCOME, "balance_quarterly": BALANCE}
 
 #: Statement raw tables financial_indicators reads through the PIT tables that incorporate them.
@@ -78,10 +81,18 @@ def expand_targets(targets: list[str]) -> list[str]:
 class PitBuilder:
     """Builds PIT targets on one storage backend (anything with ``transaction()``/``execute``/``fetch_df``)."""
 
-    def __init__(self, backend: Any, dialect: Dialect, *, margin: timedelta = SAFETY_MARGIN) -> None:
+    def __init__(
+        self,
+        backend: Any,
+        dialect: Dialect,
+        *,
+        margin: timedelta = SAFETY_MARGIN,
+        rebuild_share: float | None = REBUILD_SHARE,
+    ) -> None:
         self.backend = backend
         self.dialect = dialect
         self.margin = margin
+        self.rebuild_share = rebuild_share
 
     async def ensure(self) -> None:
         """Create the pit schema, tables, indexes and SQL functions, and the watermark table (idempotent)."""
@@ -112,8 +123,8 @@ class PitBuilder:
                 if effective == "full":
                     await self._full(conn, target, raw, result)
                 else:
-                    await self._incremental(conn, target, raw, previous, marks, result)
-                await watermarks.save(conn, target, marks, effective, datetime.now(UTC))
+                    await self._incremental(conn, target, raw, previous, result)
+                await watermarks.save(conn, target, marks, result.mode, datetime.now(UTC))
         except Exception as exc:  # one failed target must not hide the others' results
             log.exception("pit build of %s failed", target)
             result.status = "failed"
@@ -143,7 +154,6 @@ class PitBuilder:
         target: str,
         raw: dict[str, set[str]],
         previous: dict[str, datetime | None],
-        marks: dict[str, datetime | None],
         result: BuildResult,
     ) -> None:
         sources, params = self._change_sources(target, raw, previous)
@@ -153,25 +163,32 @@ class PitBuilder:
             create = period_slice_sql(sources, self.dialect)
         await conn.execute(f"DROP TABLE IF EXISTS {quote(SLICE_TABLE)}")
         await conn.execute(create, *params)
-        try:
-            result.slices = int(await conn.fetchval(f"SELECT COUNT(*) FROM {quote(SLICE_TABLE)}"))
-            if result.slices == 0:
-                result.status = "current"
-                log.info("pit %s: nothing changed since the last build", target)
-                return
+        # (The slice table is transactional: a failed build rolls it back with everything else.)
+        result.slices = int(await conn.fetchval(f"SELECT COUNT(*) FROM {quote(SLICE_TABLE)}"))
+        table = f"{PIT_SCHEMA}.{quote(target)}"
+        if result.slices == 0:
+            result.status = "current"
+            log.info("pit %s: nothing changed since the last build", target)
+        elif self.rebuild_share is not None and result.slices > self.rebuild_share * int(
+            await conn.fetchval(f"SELECT COUNT(*) FROM {table}")
+        ):
+            # Changes touching most of the table: rebuilding it whole is faster, gives the same rows, and
+            # restores the physical order the as-of look-ups rely on.
+            log.info("pit %s: %d slices changed, rebuilding it whole", target, result.slices)
+            result.mode = "full"
+            await self._full(conn, target, raw, result)
+        else:
             by_period = target != "industry_classification"
             await conn.execute(delete_slice_sql(target, by_period=by_period))
             await conn.execute(self._insert_sql(target, raw, sliced=True))
             if by_period:
                 await conn.execute(refresh_latest_sql(target))
             result.rows = int(await conn.fetchval(
-                f"SELECT COUNT(*) FROM {PIT_SCHEMA}.{quote(target)} "
-                f"WHERE ts_code IN (SELECT ts_code FROM {quote(SLICE_TABLE)})"
+                f"SELECT COUNT(*) FROM {table} WHERE ts_code IN (SELECT ts_code FROM {quote(SLICE_TABLE)})"
             ))
             log.info("pit %s: incremental, %d slices redone, %d rows of their stocks",
                      target, result.slices, result.rows)
-        finally:
-            await conn.execute(f"DROP TABLE IF EXISTS {quote(SLICE_TABLE)}")
+        await conn.execute(f"DROP TABLE IF EXISTS {quote(SLICE_TABLE)}")
 
     def _change_sources(
         self, target: str, raw: dict[str, set[str]], previous: dict[str, datetime | None]
@@ -232,8 +249,6 @@ class PitBuilder:
     def _insert_sql(self, target: str, raw: dict[str, set[str]], *, sliced: bool) -> str:
         columns = ", ".join(quote(c) for c in SPECS[target].column_names)
         insert = f"INSERT INTO {PIT_SCHEMA}.{quote(target)} ({columns}) {self.select_sql(target, raw, sliced=sliced)}"
-        if sliced:
-            return insert
         # Stored in the order of the as-of intervals, the rows any one day needs sit together: DuckDB's
         # zone maps skip the rest, PostgreSQL reads a few heap pages instead of one per stock.
         start, end = ("valid_from", "valid_to") if target == "industry_classification" else (

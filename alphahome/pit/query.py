@@ -292,12 +292,11 @@ async def period_as_of_async(
 
 
 async def series_async(
-    backend: Any, table: str, field: str, codes: Any = None, start: DateLike = "19900101",
-    end: DateLike | None = None,
+    backend: Any, table: str, field: str, codes: Any, start: DateLike, end: DateLike
 ) -> pd.DataFrame:
     """:func:`series` on an async storage backend."""
     code_list = _codes(codes)
-    days_q, iv_q = series_queries(dialect_of(backend), table, field, code_list, start, end or date.today())
+    days_q, iv_q = series_queries(dialect_of(backend), table, field, code_list, start, end)
     days = await backend.fetch_df(days_q.sql, *days_q.args)
     intervals = await backend.fetch_df(iv_q.sql, *iv_q.args)
     return lay_out(days, intervals, code_list)
@@ -342,17 +341,17 @@ def period_as_of(
 
 
 def series(
-    table: str, field: str, codes: Any = None, start: DateLike = "19900101", end: DateLike | None = None,
-    *, db: Any = None,
+    table: str, field: str, codes: Any, start: DateLike, end: DateLike, *, db: Any = None
 ) -> pd.DataFrame:
     """A panel for backtests: index = SSE trading days in [start, end], columns = ts_code, each cell the
     ``field`` of the stock's latest report as known that day (NaN before anything is known).
 
-    ``field`` may be a flow item's ``f_sq``/``f_ttm`` too. Trading days come from tushare.trade_cal (SSE).
+    ``codes``: None for every stock with a report in the range. ``field`` may be a flow item's
+    ``f_sq``/``f_ttm`` too. Trading days come from tushare.trade_cal (SSE, is_open = 1).
     """
     code_list = _codes(codes)
     with _SyncHandle(db) as conn:
-        days_q, iv_q = series_queries(dialect_of(conn), table, field, code_list, start, end or date.today())
+        days_q, iv_q = series_queries(dialect_of(conn), table, field, code_list, start, end)
         days = conn.fetch_df(days_q.sql, *days_q.args)
         intervals = conn.fetch_df(iv_q.sql, *iv_q.args)
     return lay_out(days, intervals, code_list)
