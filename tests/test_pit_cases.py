@@ -130,6 +130,22 @@ def test_hand_made_cases(database_url: str) -> None:
         panel = pq.series("income", "revenue_sq", ["A"], "2020-11-27", "2020-12-02", db=db)
         assert list(panel["A"]) == [150.0, 150.0, 140.0, 140.0]  # Fri, Mon | Tue 1 Dec, Wed
 
+        # the SQL functions (PostgreSQL) / table macros (DuckDB) give the same answers from a SQL shell
+        day = "CAST('2020-12-01' AS DATE)"
+        sql = db.fetch_df(f"SELECT ts_code, end_date, revenue_sq FROM pit.income_as_of({day}) ORDER BY ts_code")
+        api = pq.as_of("income", "2020-12-01", fields=["revenue"], db=db)
+        assert sql["ts_code"].tolist() == api["ts_code"].tolist() == ["A", "B"]
+        assert sql["revenue_sq"].tolist() == api["revenue_sq"].tolist()
+        sql = db.fetch_df(f"SELECT revenue FROM pit.income_period_as_of(CAST('2020-06-30' AS DATE), {day})")
+        assert sql["revenue"].tolist() == [260.0]
+        sql = db.fetch_df("SELECT ts_code, l1_code FROM pit.industry_as_of(CAST('2020-05-31' AS DATE))")
+        assert sql.to_dict("records") == [{"ts_code": "A", "l1_code": "X"}]
+        # A's express versions are balance versions too (empty ones here): the period is known, no value
+        bal = db.fetch_df(f"SELECT ts_code, end_date, total_assets FROM pit.balance_as_of({day})")
+        assert bal["ts_code"].tolist() == ["A"] and bal["end_date"].tolist() == [pd.Timestamp("2020-09-30")]
+        assert bal["total_assets"].isna().all()
+        assert db.fetch_df(f"SELECT * FROM pit.indicators_period_as_of({day}, {day})").empty
+
 
 def _typed(raw: pd.DataFrame) -> pd.DataFrame:
     out = raw.copy()
