@@ -528,3 +528,16 @@ async def test_concurrent_merges_of_the_same_keys_neither_fail_nor_duplicate(db:
         group.create_task(merge(2.0, hold=False))
     assert await db.row_count(DAILY) == 50
     assert await db.fetchval("SELECT count(*) FROM tushare.daily WHERE close = 2.0") == 50
+
+
+async def test_writing_around_an_open_transaction_is_refused_not_deadlocked(db: Backend) -> None:
+    await db.ensure_table(DAILY)
+    with pytest.raises(StorageError, match="transaction is open in this task"):
+        async with db.transaction() as tx:
+            await tx.upsert(DAILY, daily([("A", "20240102", 1.0, None)]))
+            async with asyncio.timeout(10):  # same task (wait_for would run it in another one)
+                await db.upsert(DAILY, daily([("A", "20240102", 2.0, None)]))
+    assert await db.row_count(DAILY) == 0  # the refusal rolled the transaction back
+    async with db.transaction() as tx:
+        await tx.upsert(DAILY, daily([("A", "20240102", 1.0, None)]))
+    assert await db.row_count(DAILY) == 1

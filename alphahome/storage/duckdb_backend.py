@@ -10,6 +10,7 @@ the key (``IS NOT DISTINCT FROM`` for nullable columns) is fast and matches NULL
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import re
@@ -120,12 +121,15 @@ class DuckDBTransaction(_DuckDBSession, Transaction):
 
     def __init__(self, backend: DuckDBBackend) -> None:
         self._owner = backend
+        self.closed = False
 
     @property
     def _backend(self) -> DuckDBBackend:
         return self._owner
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.closed:
+            raise StorageError("this transaction has ended: its handle cannot be used any more")
         return await self._owner._in_thread(fn, *args)
 
 
@@ -269,11 +273,15 @@ class DuckDBBackend(_DuckDBSession, Backend):
             try:
                 await self._in_thread(con.execute, "BEGIN TRANSACTION")
                 self._in_transaction = True
+                tx = DuckDBTransaction(self)
                 try:
-                    yield DuckDBTransaction(self)
+                    yield tx
                 except BaseException:
-                    await asyncio.shield(self._in_thread(con.execute, "ROLLBACK"))
+                    with contextlib.suppress(Exception):  # never mask the error that caused the rollback
+                        await asyncio.shield(self._in_thread(con.execute, "ROLLBACK"))
                     raise
+                finally:
+                    tx.closed = True
                 await self._in_thread(con.execute, "COMMIT")
             finally:
                 self._in_transaction = False
@@ -295,10 +303,13 @@ class DuckDBBackend(_DuckDBSession, Backend):
         for col in spec.columns:
             if col.name not in existing:
                 await self.execute(
-                    f"ALTER TABLE {table_ref(spec)} ADD COLUMN {quote_ident(col.name)} {DUCKDB_TYPES[col.type]}"
+                    f"ALTER TABLE {table_ref(spec)} ADD COLUMN IF NOT EXISTS {quote_ident(col.name)} "
+                    f"{DUCKDB_TYPES[col.type]}"
                 )
         if spec.track_update_time and UPDATE_TIME_COLUMN not in existing:
-            await self.execute(f"ALTER TABLE {table_ref(spec)} ADD COLUMN {update_time_definition(_NOW)}")
+            await self.execute(
+                f"ALTER TABLE {table_ref(spec)} ADD COLUMN IF NOT EXISTS {update_time_definition(_NOW)}"
+            )
 
     # -- run lock ------------------------------------------------------------------------------------------------
 

@@ -266,6 +266,7 @@ class PostgresBackend(_PostgresSession, Backend):
         self._pool: asyncpg.Pool | None = None
         self.server_version: tuple[int, ...] = ()
         self.has_citus = False
+        self._transaction_tasks: dict[asyncio.Task[Any] | None, int] = {}
 
     # -- connection -------------------------------------------------------------------------------------
 
@@ -344,24 +345,36 @@ class PostgresBackend(_PostgresSession, Backend):
     # -- writes and transactions ----------------------------------------------------------------------
 
     async def _write(self, spec: TableSpec, table: pa.Table, mode: UpsertMode) -> UpsertResult:
+        if asyncio.current_task() in self._transaction_tasks:
+            # It would run on another connection, outside the open transaction, and could wait forever
+            # for locks that transaction holds (the per-table merge lock, its new rows).
+            raise StorageError("a transaction is open in this task: write through its handle (tx.upsert)")
         async with self._connection() as conn:
             async with conn.transaction():
                 return await _write(conn, spec, table, mode)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
+        task = asyncio.current_task()
         async with self._connection() as conn:
             with _database_errors():
                 tx = conn.transaction()
                 await tx.start()
+            self._transaction_tasks[task] = self._transaction_tasks.get(task, 0) + 1
             try:
-                yield PostgresTransaction(conn, self)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(tx.rollback())
-                raise
-            with _database_errors():
-                await tx.commit()
+                try:
+                    yield PostgresTransaction(conn, self)
+                except BaseException:
+                    with contextlib.suppress(Exception):  # never mask the error that caused the rollback
+                        await asyncio.shield(tx.rollback())
+                    raise
+                with _database_errors():
+                    await tx.commit()
+            finally:
+                if self._transaction_tasks[task] == 1:
+                    del self._transaction_tasks[task]
+                else:
+                    self._transaction_tasks[task] -= 1
 
     # -- DDL ---------------------------------------------------------------------------------------------
 
