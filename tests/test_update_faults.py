@@ -123,3 +123,20 @@ def test_second_updater_is_refused_while_the_first_runs(database_url, tmp_path):
             _out, err = first.communicate(timeout=120)
         assert first.returncode == 0, err
         assert os.path.exists(tmp_path / "logs" / "update.log")
+
+
+def test_timeout_minutes_bounds_the_run_and_keeps_what_was_saved(duckdb_url, tmp_path):
+    with run_sandbox_in_thread(seed=42, scale="small", faults=FaultConfig(delay=1.0, delay_seconds=0.25)) as slow:
+        config = write_config(tmp_path / "config.json", financial_start="20200101")
+        settings = sandbox_settings(duckdb_url, slow.url, TOKEN_5000, config,
+                                    **{"production.timeout_minutes": 0.05, "production.max_workers": 2})
+        started = time.monotonic()
+        report = run_update(settings, UpdateRequest(tasks=("trade_cal", "income"), today=slow.market.end_date))
+        elapsed = time.monotonic() - started
+    assert report.timed_out and report.exit_code == 1
+    assert elapsed < 3 * 60 * 0.05 + 5  # stopped near the limit (3 s), not after the ~27 slow income batches
+    by_name = {r.dataset: r for r in report.results}
+    assert by_name["trade_cal"].status == "success"
+    assert by_name["income"].status in ("partial", "failed")
+    assert "timed out" in (by_name["income"].error or "")
+    assert table_differences(duckdb_url, slow.market, ["trade_cal"]) == {}
