@@ -155,12 +155,13 @@ async def _crash(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
         await load_raw(backend, batches[1])
 
-        def boom(table: str) -> str:
-            raise RuntimeError("killed after the slice was deleted and rebuilt")
+        def boom(*_: object) -> str:
+            # a statement the database rejects, after the slice was deleted and rebuilt
+            return "UPDATE pit.income_quarterly SET revenue = 1 FROM killed_mid_build"
 
         monkeypatch.setattr(builder_module, "refresh_latest_sql", boom)
         failed = await builder.build("income_quarterly", "incremental")
-        assert failed.status == "failed" and "killed" in (failed.error or "")
+        assert failed.status == "failed" and "killed_mid_build" in (failed.error or ""), failed
         assert_same_rows(await table_rows(backend, "income_quarterly"), rows_before, "after the crash")
         assert await load(backend, "income_quarterly") == marks_before
 

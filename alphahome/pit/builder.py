@@ -179,12 +179,12 @@ class PitBuilder:
             await self._full(conn, target, raw, result)
         else:
             by_period = target != "industry_classification"
-            await conn.execute(delete_slice_sql(target, by_period=by_period))
+            await conn.execute(delete_slice_sql(target, self.dialect, by_period=by_period))
             await conn.execute(self._insert_sql(target, raw, sliced=True))
             if by_period:
-                await conn.execute(refresh_latest_sql(target))
+                await conn.execute(refresh_latest_sql(target, self.dialect))
             result.rows = int(await conn.fetchval(
-                f"SELECT COUNT(*) FROM {table} WHERE ts_code IN (SELECT ts_code FROM {quote(SLICE_TABLE)})"
+                f"SELECT COUNT(*) FROM {table} WHERE {self.dialect.in_slice_stocks('ts_code', SLICE_TABLE)}"
             ))
             log.info("pit %s: incremental, %d slices redone, %d rows of their stocks",
                      target, result.slices, result.rows)
@@ -243,7 +243,7 @@ class PitBuilder:
         elif target == "financial_indicators":
             select = indicator_sql.build_select(raw.get("fina_indicator"), self.dialect, sliced=sliced)
         else:
-            select = industry_sql.build_select(raw.get("index_member_all"), sliced=sliced)
+            select = industry_sql.build_select(raw.get("index_member_all"), self.dialect, sliced=sliced)
         return f"SELECT {columns} FROM ({select}) b"
 
     def _insert_sql(self, target: str, raw: dict[str, set[str]], *, sliced: bool) -> str:

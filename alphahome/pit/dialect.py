@@ -110,6 +110,13 @@ class Dialect:
             return None
         return f"SELECT pg_advisory_xact_lock(hashtext('alphahome.pit.{name}'))"
 
+    def in_slice_stocks(self, column: str, slice_table: str) -> str:
+        """``column`` is one of the slice table's stocks. PostgreSQL gets the list as one array (an
+        InitPlan), so the ts_code-first primary keys answer it by index even with nested loops off."""
+        if self.is_postgres:
+            return f"{column} = ANY(ARRAY(SELECT DISTINCT ts_code FROM {quote(slice_table)}))"
+        return f"{column} IN (SELECT ts_code FROM {quote(slice_table)})"
+
     def bulk_settings(self) -> list[str]:
         """Session settings for one build transaction (PostgreSQL only). The build joins large sets on
         equality keys plus range filters, which hash joins do well; a nested loop picked from a stale

@@ -42,7 +42,7 @@ def build_select(raw_columns: set[str] | None, dialect: Dialect, *, sliced: bool
             "FROM tushare.fina_indicator "
             f"WHERE ann_date IS NOT NULL AND ts_code IS NOT NULL AND {dialect.is_quarter_end('end_date')}"
         )
-    stock_filter = f"ts_code IN (SELECT ts_code FROM {quote(SLICE_TABLE)})" if sliced else "1 = 1"
+    stock_filter = dialect.in_slice_stocks("ts_code", SLICE_TABLE) if sliced else "1 = 1"
 
     picks = ", ".join(f"{dialect.pick(f'v.{quote(f)}', 'v.prio')} AS {quote(f)}" for f in fields)
     # Same-day versions with the same update_flag merge field by field keeping the greater value (§4's

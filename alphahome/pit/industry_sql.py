@@ -8,13 +8,13 @@ look-up even when the raw rows overlap. A row without ``in_date`` is never in fo
 
 from __future__ import annotations
 
-from alphahome.pit.dialect import quote
+from alphahome.pit.dialect import Dialect, quote
 from alphahome.pit.statement_sql import SLICE_TABLE
 
 LEVEL_COLUMNS = ("l1_code", "l1_name", "l2_code", "l2_name", "l3_code", "l3_name")
 
 
-def build_select(raw_columns: set[str] | None, *, sliced: bool) -> str:
+def build_select(raw_columns: set[str] | None, dialect: Dialect, *, sliced: bool) -> str:
     """The SELECT producing pit.industry_classification rows (all stocks, or the slice's stocks)."""
     if raw_columns is None:
         cols = ", ".join(f"CAST(NULL AS TEXT) AS {c}" for c in LEVEL_COLUMNS)
@@ -25,7 +25,7 @@ def build_select(raw_columns: set[str] | None, *, sliced: bool) -> str:
     level_cols = ", ".join(
         (quote(c) if c in raw_columns else f"CAST(NULL AS TEXT) AS {quote(c)}") for c in LEVEL_COLUMNS
     )
-    stock_filter = f"AND ts_code IN (SELECT ts_code FROM {quote(SLICE_TABLE)})" if sliced else ""
+    stock_filter = f"AND {dialect.in_slice_stocks('ts_code', SLICE_TABLE)}" if sliced else ""
     picked = ", ".join(f"m.{quote(c)}" for c in LEVEL_COLUMNS)
     return f"""
 WITH m AS (

@@ -66,26 +66,26 @@ def stock_slice_sql(sources: list[ChangeSource], dialect: Dialect) -> str:
     return dialect.temp_table(SLICE_TABLE, f"SELECT DISTINCT ts_code FROM ({' UNION '.join(parts)}) c")
 
 
-def delete_slice_sql(table: str, *, by_period: bool) -> str:
+def delete_slice_sql(table: str, dialect: Dialect, *, by_period: bool) -> str:
     """DELETE the slice's rows of ``pit.<table>`` (by stock and period, or by stock)."""
     target = f"pit.{quote(table)}"
     slice_ = quote(SLICE_TABLE)
     if not by_period:
-        return f"DELETE FROM {target} WHERE ts_code IN (SELECT ts_code FROM {slice_})"
+        return f"DELETE FROM {target} WHERE {dialect.in_slice_stocks('ts_code', SLICE_TABLE)}"
     return (
-        f"DELETE FROM {target} WHERE ts_code IN (SELECT ts_code FROM {slice_}) AND EXISTS ("
+        f"DELETE FROM {target} WHERE {dialect.in_slice_stocks('ts_code', SLICE_TABLE)} AND EXISTS ("
         f"SELECT 1 FROM {slice_} s WHERE s.ts_code = {target}.ts_code AND s.end_date = {target}.end_date)"
     )
 
 
-def refresh_latest_sql(table: str) -> str:
+def refresh_latest_sql(table: str, dialect: Dialect) -> str:
     """UPDATE ``latest_from``/``latest_to`` of every row of the slice's stocks.
 
     A new or earlier-known period of a stock ends the "latest" interval of its earlier periods, rows the
     slice itself did not redo. A period's first knowledge date is its first row's ``valid_from``.
     """
     target = f"pit.{quote(table)}"
-    slice_ = quote(SLICE_TABLE)
+    stocks = dialect.in_slice_stocks("ts_code", SLICE_TABLE)
     latest_to = "LEAST(r.valid_to, n.next_fk)"
     return f"""
 UPDATE {target} AS t SET latest_from = u.latest_from, latest_to = u.latest_to
@@ -99,9 +99,10 @@ FROM (
                MIN(fk) OVER (PARTITION BY ts_code ORDER BY end_date DESC
                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS next_fk
         FROM (SELECT ts_code, end_date, MIN(valid_from) AS fk FROM {target}
-              WHERE ts_code IN (SELECT DISTINCT ts_code FROM {slice_}) GROUP BY ts_code, end_date) p
+              WHERE {stocks} GROUP BY ts_code, end_date) p
     ) n ON n.ts_code = r.ts_code AND n.end_date = r.end_date
+    WHERE r.{stocks}
 ) u
-WHERE t.ts_code = u.ts_code AND t.end_date = u.end_date AND t.valid_from = u.valid_from
+WHERE t.{stocks} AND t.ts_code = u.ts_code AND t.end_date = u.end_date AND t.valid_from = u.valid_from
   AND (t.latest_from IS DISTINCT FROM u.latest_from OR t.latest_to IS DISTINCT FROM u.latest_to)
 """

@@ -30,7 +30,9 @@ def source_label(rank_sql: str) -> str:
     return f"CASE {rank_sql} {whens} END"
 
 
-def _source_select(table: StatementTable, source: RawSource, columns: set[str], dialect: Dialect) -> str:
+def _source_select(
+    table: StatementTable, source: RawSource, columns: set[str], dialect: Dialect, stock_filter: str | None
+) -> str:
     """One raw table's versions in the common shape; fields it lacks (or whose columns are absent) are NULL."""
     knowledge = source.knowledge
     select = [
@@ -50,6 +52,8 @@ def _source_select(table: StatementTable, source: RawSource, columns: set[str], 
              dialect.is_quarter_end("end_date")]
     if source.where:
         where.append(source.where)
+    if stock_filter:
+        where.append(stock_filter)
     return f"SELECT {', '.join(select)} FROM tushare.{quote(source.table)} WHERE {' AND '.join(where)}"
 
 
@@ -72,10 +76,13 @@ def _identifiers(expression: str) -> list[str]:
     return out
 
 
-def versions_sql(table: StatementTable, raw_columns: dict[str, set[str]], dialect: Dialect) -> str:
-    """The union of every available source's versions (an empty typed result when no raw table exists)."""
+def versions_sql(
+    table: StatementTable, raw_columns: dict[str, set[str]], dialect: Dialect, stock_filter: str | None = None
+) -> str:
+    """The union of every available source's versions (an empty typed result when no raw table exists),
+    optionally only of the stocks ``stock_filter`` admits."""
     parts = [
-        _source_select(table, source, raw_columns[source.table], dialect)
+        _source_select(table, source, raw_columns[source.table], dialect, stock_filter)
         for source in table.sources
         if source.table in raw_columns
     ]
@@ -112,12 +119,14 @@ def build_select(
     # last tie-break of §4 as documented, and after it the priority is unique within a period.
     value_cols = ", ".join(f"MAX(r.{quote(n)}) AS {quote(n)}" for n in fields)
     slice_join = ""
+    slice_stocks: str | None = None
     if sliced:
         # Versions of the slice's stocks from lags quarters before its earliest period (they feed it).
         slice_join = (
             f"JOIN (SELECT ts_code, MIN(qidx) - {lags} AS qmin FROM {quote(SLICE_TABLE)} GROUP BY ts_code) ss "
             f"ON ss.ts_code = r.ts_code AND {qidx} >= ss.qmin"
         )
+        slice_stocks = dialect.in_slice_stocks("ts_code", SLICE_TABLE)
     picks = []
     for n in fields:
         col = f"v.{quote(n)}"
@@ -173,7 +182,7 @@ def build_select(
     return f"""
 WITH v AS (
     SELECT r.ts_code, r.end_date, {qidx} AS qidx, r.k, {priority_sql(dialect)} AS prio, {value_cols}
-    FROM ({versions_sql(table, raw_columns, dialect)}) r
+    FROM ({versions_sql(table, raw_columns, dialect, slice_stocks)}) r
     {slice_join}
     GROUP BY r.ts_code, r.end_date, r.k, r.src_rank, r.flag_rank
 ),
