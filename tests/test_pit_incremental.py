@@ -2,7 +2,7 @@
 idempotent and crash-safe (a failed build leaves the previous rows and watermarks).
 
 The raw data arrive in batches by knowledge date, then a late-loaded OLD version (a restatement known in
-2016, loaded after everything of 2019) and a corrected value of an existing raw row. After each batch an
+2016, loaded after everything up to 2020) and a corrected value of an existing raw row. After each batch an
 incremental build (no safety margin, so only the real changes are redone) must hold exactly the rows the
 full-build SQL computes; at the end a real full rebuild must leave every table unchanged.
 """
@@ -23,7 +23,7 @@ from alphahome.pit.query import dialect_of
 from alphahome.pit.tables import SPECS
 from alphahome.pit.update import run_pit_update
 
-BATCH_EDGES = (date(2016, 7, 1), date(2017, 7, 1), date(2018, 7, 1))
+BATCH_EDGES = (date(2016, 10, 1), date(2018, 1, 1))
 
 
 def _knowledge(name: str, df: pd.DataFrame) -> pd.Series:
@@ -39,8 +39,9 @@ def _knowledge(name: str, df: pd.DataFrame) -> pd.Series:
 
 
 def load_batches(raw: dict[str, pd.DataFrame]) -> list[dict[str, pd.DataFrame]]:
-    """Raw frames split by knowledge date into 4 batches, then a batch of withheld OLD restatements."""
-    batches: list[dict[str, pd.DataFrame]] = [{} for _ in range(5)]
+    """Raw frames split by knowledge date into 3 batches, then a batch of withheld OLD restatements."""
+    late_slot = len(BATCH_EDGES) + 1
+    batches: list[dict[str, pd.DataFrame]] = [{} for _ in range(late_slot + 1)]
     for name, df in raw.items():
         k = _knowledge(name, df)
         # rows never known (NULL dates) go first; they must stay invisible
@@ -51,12 +52,12 @@ def load_batches(raw: dict[str, pd.DataFrame]) -> list[dict[str, pd.DataFrame]]:
             # old restatements (update_flag '1' versions known in 2016) are withheld until the very end
             late = (df["update_flag"] == "1") & k.map(lambda d: d is not None and date(2016, 1, 1) <= d < date(2017, 1, 1))
             late &= df["f_ann_date"].notna() & (df["f_ann_date"] != df["ann_date"])
-            slot[late] = 4
-        for i in range(5):
+            slot[late] = late_slot
+        for i in range(late_slot + 1):
             part = df[slot == i]
             if len(part):
                 batches[i][name] = part
-    assert "income" in batches[4], "the data must hold an old restatement to load late"
+    assert "income" in batches[late_slot], "the data must hold an old restatement to load late"
     return batches
 
 
@@ -67,11 +68,15 @@ async def table_rows(conn: Any, target: str) -> pd.DataFrame:
     return _normal(await conn.fetch_df(f'SELECT {cols} FROM pit."{target}" ORDER BY {key}'))
 
 
-async def full_rows(builder: PitBuilder, conn: Any, target: str) -> pd.DataFrame:
+async def full_rows(builder: PitBuilder, backend: Any, target: str) -> pd.DataFrame:
+    """What a full build of ``target`` would store now, computed without touching the table."""
     spec = SPECS[target]
-    raw = await builder.raw_columns(conn, target)
     key = ", ".join(f'"{c}"' for c in spec.key)
-    return _normal(await conn.fetch_df(f"SELECT * FROM ({builder.select_sql(target, raw)}) f ORDER BY {key}"))
+    async with backend.transaction() as tx:
+        for setting in builder.dialect.bulk_settings():  # the builder's planner settings
+            await tx.execute(setting)
+        raw = await builder.raw_columns(tx, target)
+        return _normal(await tx.fetch_df(f"SELECT * FROM ({builder.select_sql(target, raw)}) f ORDER BY {key}"))
 
 
 def _normal(df: pd.DataFrame) -> pd.DataFrame:
@@ -94,7 +99,7 @@ def assert_same_rows(got: pd.DataFrame, want: pd.DataFrame, context: str) -> Non
 async def _scenario(url: str) -> None:
     from alphahome.storage import open_backend
 
-    raw = generate_raw(seed=99, n_stocks=6)
+    raw = generate_raw(seed=99, n_stocks=4)
     batches = load_batches(raw)
     async with open_backend(url) as backend:
         builder = PitBuilder(backend, dialect_of(backend), margin=timedelta(0), rebuild_share=None)

@@ -474,7 +474,7 @@ def check_series(db: Any, oracle: Oracle) -> None:
 
 
 def check_no_look_ahead(db: Any, oracle: Oracle) -> None:
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(day=st.dates(min_value=date(2014, 6, 1), max_value=date(2021, 6, 30)),
            table=st.sampled_from(["income", "balance", "indicators"]))
     def no_look_ahead(day: date, table: str) -> None:

@@ -113,8 +113,6 @@ class PitBuilder:
                 lock = self.dialect.target_lock(target)
                 if lock:
                     await conn.fetchval(lock)
-                for setting in self.dialect.bulk_settings():
-                    await conn.execute(setting)
                 raw = await self._raw_columns(conn, _raw_tables(target))
                 previous = await watermarks.load(conn, target)
                 effective: Mode = mode if previous else "full"
@@ -136,6 +134,7 @@ class PitBuilder:
 
     async def _full(self, conn: Any, target: str, raw: dict[str, set[str]], result: BuildResult) -> None:
         table = f"{PIT_SCHEMA}.{quote(target)}"
+        await self._bulk_settings(conn)
         for source in raw:  # fresh statistics: a full build usually follows a large load
             if statement := self.dialect.analyze("tushare", source):
                 await conn.execute(statement)
@@ -178,6 +177,7 @@ class PitBuilder:
             result.mode = "full"
             await self._full(conn, target, raw, result)
         else:
+            await self._bulk_settings(conn)
             by_period = target != "industry_classification"
             await conn.execute(delete_slice_sql(target, self.dialect, by_period=by_period))
             await conn.execute(self._insert_sql(target, raw, sliced=True))
@@ -189,6 +189,11 @@ class PitBuilder:
             log.info("pit %s: incremental, %d slices redone, %d rows of their stocks",
                      target, result.slices, result.rows)
         await conn.execute(f"DROP TABLE IF EXISTS {quote(SLICE_TABLE)}")
+
+    async def _bulk_settings(self, conn: Any) -> None:
+        # After the slice exists: planning its small non-equi join with nested loops off takes seconds.
+        for setting in self.dialect.bulk_settings():
+            await conn.execute(setting)
 
     def _change_sources(
         self, target: str, raw: dict[str, set[str]], previous: dict[str, datetime | None]
