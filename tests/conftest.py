@@ -60,3 +60,21 @@ def database_url(request) -> str:
     if request.param == "duckdb":
         return request.getfixturevalue("duckdb_url")
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(autouse=True)
+def _restore_alphahome_logging() -> Iterator[None]:
+    """In-process CLI runs configure the ``alphahome`` logger for a whole run (their own handlers, no
+    propagation). Undo that after each test so later tests' caplog sees records and no handler writes to
+    a stream that CliRunner has closed."""
+    import logging
+
+    logger = logging.getLogger("alphahome")
+    before = list(logger.handlers)
+    yield
+    for handler in list(logger.handlers):
+        if handler not in before:
+            logger.removeHandler(handler)
+            handler.close()
+    logger.propagate = True
+    logger.setLevel(logging.NOTSET)
