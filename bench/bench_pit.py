@@ -64,7 +64,7 @@ def pandas_versions(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
         "flag": 1, "value": np.nan}))
     v = pd.concat(parts, ignore_index=True)
     v = v[v["k"].notna() & v["end_date"].dt.is_quarter_end]
-    v["prio"] = (v["k"] - pd.Timestamp("1970-01-01")).dt.days * 8 + (3 - v["rank"]) * 2 + v["flag"]
+    v["prio"] = (v["k"] - pd.Timestamp("1900-01-01")).dt.days * 8 + (3 - v["rank"]) * 2 + v["flag"]
     return v.sort_values(["prio", "value"]).reset_index(drop=True)
 
 

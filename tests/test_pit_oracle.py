@@ -242,6 +242,14 @@ class Oracle:
         best = max(cands, key=lambda v: (v.k, -v.rank, v.flag == "1", v.values[f]))
         return best.values[f]
 
+    def source(self, book: str, s: str, p: date, f: str, d: date) -> str | None:
+        """Which source the value V(s, p, f, d) came from."""
+        cands = [v for v in getattr(self, book).get((s, p), []) if v.k <= d and v.values.get(f) is not None]
+        if not cands:
+            return None
+        best = max(cands, key=lambda v: (v.k, -v.rank, v.flag == "1", v.values[f]))
+        return {1: "report", 2: "express", 3: "forecast"}[best.rank]
+
     def V(self, book: str, s: str, p: date, f: str, d: date) -> float | None:
         return self.value(getattr(self, book).get((s, p), []), f, d)
 
@@ -437,6 +445,17 @@ def check_as_of(db: Any, oracle: Oracle, table: str) -> None:
         assert_frame_matches(got, expected, f"as_of({table}, {d})")
 
 
+def check_sources(db: Any, oracle: Oracle) -> None:
+    """The ``_src`` columns (whole rows, through the SQL function) name the source the oracle picks."""
+    for d in sample_dates(oracle)[::4]:
+        got = db.fetch_df("SELECT * FROM pit.income_as_of(CAST($1 AS DATE))", d)
+        for r in got.to_dict("records"):
+            p = r["end_date"].date()
+            for f in ("revenue", "n_income", "n_income_attr_p", "total_profit"):
+                want = oracle.source("income", r["ts_code"], p, f, d)
+                assert same(r[f + "_src"], want), f"{d} {r['ts_code']} {f}_src: {r[f + '_src']} vs {want}"
+
+
 def check_period_as_of(db: Any, oracle: Oracle, table: str) -> None:
     rng = random.Random(11)
     periods = quarter_ends(2015, 2019)
@@ -498,6 +517,7 @@ def test_pit_tables_match_the_oracle(database_url: str, raw_data: dict[str, pd.D
             check_as_of(db, oracle, table)
         for table in ("income_quarterly", "financial_indicators"):
             check_period_as_of(db, oracle, table)
+        check_sources(db, oracle)
         check_industry(db, oracle)
         check_series(db, oracle)
         check_no_look_ahead(db, oracle)

@@ -67,8 +67,9 @@ class Dialect:
         return f"arg_max({value_sql}, {priority_sql}) FILTER (WHERE {value_sql} IS NOT NULL)"
 
     def day_number(self, date_sql: str) -> str:
-        """Days since 1970-01-01 as an integer (DATE − DATE is an integer on both engines)."""
-        return f"CAST({date_sql} - DATE '1970-01-01' AS BIGINT)"
+        """Days since 1900-01-01 as an integer (DATE − DATE is an integer on both engines); positive for
+        any real date, so priorities built on it decode with ``%`` on both engines."""
+        return f"CAST({date_sql} - DATE '1900-01-01' AS BIGINT)"
 
     def covers(self, from_sql: str, to_sql: str, date_param: str) -> str:
         """``from <= d < to`` (``to`` NULL = open) in the form the engine indexes best.

@@ -15,7 +15,8 @@ from alphahome.pit.statement_sql import SLICE_TABLE
 
 @dataclass(frozen=True)
 class ChangeSource:
-    """Raw table ``table`` whose rows loaded at or after a bound timestamp (``None``: all rows) changed."""
+    """Raw table ``table``, whose rows loaded after a bound timestamp (``has_since``; else all its rows)
+    count as changed, spreading ``reach`` quarters ahead."""
 
     table: str
     reach: int
