@@ -152,9 +152,10 @@ class TaskRunner:
             await self._save_buffer()  # what was fetched before an abort is kept
         finished = datetime.now(UTC)
         logger.debug("%s: %d batches in %.2fs", self.spec.name, len(self.plan.batches), time.monotonic() - t0)
-        return self._result(started, finished)
+        return self.result(started, finished)
 
-    def _result(self, started: datetime, finished: datetime) -> TaskResult:
+    def result(self, started: datetime, finished: datetime) -> TaskResult:
+        """The result so far (also for a task stopped from outside, e.g. by the run's time limit)."""
         planned = len(self.plan.batches)
         failed = len(self._failed)
         not_tried = planned - self._done - failed

@@ -8,6 +8,7 @@ one clear line, nothing written.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import tempfile
 from datetime import date
@@ -208,26 +209,25 @@ async def _dry_run(settings: Settings, request: UpdateRequest, console: Console)
 
 
 def _finish(console: Console, report: UpdateReport, settings: Settings, log_path: Path | None) -> None:
-    print_summary(console, report.results, report.wall_seconds)
+    """Performance lines and alerts (log), then the summary table and where the log is."""
     monitoring = settings.schedule.monitoring
     thresholds = monitoring.alert_thresholds
-    import logging
-
     log = logging.getLogger("alphahome.updater")
+    for r in report.results:
+        if monitoring.enable_performance_log and r.status != "skipped":
+            rate = r.rows / r.duration if r.duration > 0 else 0.0
+            log.info("perf %s: %d rows, %d calls, %.1fs, %.0f rows/s", r.dataset, r.rows, r.calls,
+                     r.duration, rate)
+        if r.duration > thresholds.max_execution_time:
+            log.warning("ALERT: %s ran %s, longer than max_execution_time %gs", r.dataset,
+                        format_duration(r.duration), thresholds.max_execution_time)
     ran = [r for r in report.results if r.status != "skipped"]
     if ran:
         rate = sum(r.status == "success" for r in ran) / len(ran)
         if rate < thresholds.success_rate:
             log.warning("ALERT: success rate %.0f%% is below the threshold %.0f%%", rate * 100,
                         thresholds.success_rate * 100)
-    for r in report.results:
-        if r.duration > thresholds.max_execution_time:
-            log.warning("ALERT: %s ran %s, longer than max_execution_time %gs", r.dataset,
-                        format_duration(r.duration), thresholds.max_execution_time)
-        if monitoring.enable_performance_log and r.status != "skipped":
-            rate = r.rows / r.duration if r.duration > 0 else 0.0
-            log.info("perf %s: %d rows, %d calls, %.1fs, %.0f rows/s", r.dataset, r.rows, r.calls,
-                     r.duration, rate)
+    print_summary(console, report.results, report.wall_seconds)
     if log_path is not None:
         console.print(f"log: {log_path}")
 

@@ -322,7 +322,7 @@ class Updater:
         started = self._started.get(name, finished)
         reason = "timed out (timeout_minutes)" if timed_out else "not run"
         if runner is not None:
-            result = runner._result(started, finished)
+            result = runner.result(started, finished)
             result.status = "partial" if result.batches else "failed"
             result.error = f"{reason} after {result.batches} of {len(runner.plan.batches)} batch(es)"
             return result
