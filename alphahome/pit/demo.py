@@ -7,7 +7,6 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
-from rich.table import Table
 
 from alphahome.pit.definitions import TARGETS
 from alphahome.pit.query import as_of_async, industry_as_of_async
@@ -27,16 +26,17 @@ async def demo_step(backend: Any, console: Console, as_of: date, sample: int = 5
     income = await as_of_async(backend, "income", as_of, fields=SAMPLE_FIELDS)
     industry = await industry_as_of_async(backend, as_of, level=1)
     rows = income.merge(industry, on="ts_code", how="left").head(sample)
-    table = Table(title=f"as_of('income', '{as_of:%Y-%m-%d}', fields={SAMPLE_FIELDS}) — what was known that day")
-    columns = ["ts_code", "l1_name", "end_date", "knowledge_date", "revenue", "n_income_attr_p",
-               "n_income_attr_p_sq", "n_income_attr_p_ttm"]
-    for col in columns:
-        table.add_column(col, justify="left" if col in ("ts_code", "l1_name") else "right")
-    for rec in rows.to_dict("records"):
-        table.add_row(*(_cell(rec.get(c)) for c in columns))
-    console.print(table)
-    console.print(f"{len(income):,} stocks had a report known on {as_of:%Y-%m-%d}; try: alphahome pit query "
-                  f"--table income --date {as_of:%Y%m%d} --codes {rows['ts_code'].iloc[0] if len(rows) else ''}")
+    headers = {  # column -> short header, so the sample fits a terminal
+        "ts_code": "ts_code", "l1_name": "industry", "end_date": "period", "knowledge_date": "known",
+        "n_income_attr_p": "net profit", "n_income_attr_p_sq": "single qtr", "n_income_attr_p_ttm": "TTM",
+    }
+    sample_frame = pd.DataFrame({h: [_cell(v) for v in rows.get(c, pd.Series(dtype=object))]
+                                 for c, h in headers.items()})
+    console.print(f"as_of('income', '{as_of:%Y-%m-%d}'): what was known that day (CNY)")
+    console.print(sample_frame.to_string(index=False), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"{len(income):,} stocks had a report known on {as_of:%Y-%m-%d}. Try:")
+    console.print(f"  alphahome pit query --table income --date {as_of:%Y%m%d} --fields revenue,n_income_attr_p",
+                  soft_wrap=True)
 
 
 def _cell(value: Any) -> str:
@@ -45,5 +45,5 @@ def _cell(value: Any) -> str:
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}"
     if isinstance(value, float):
-        return f"{value / 1e6:,.1f}M" if abs(value) >= 1e6 else f"{value:,.2f}"
+        return f"{value / 1e6:.1f}M" if abs(value) >= 1e6 else f"{value:.2f}"
     return str(value)
