@@ -615,10 +615,11 @@ async def _merge(conn: asyncpg.Connection, spec: TableSpec, table: pa.Table) -> 
     await conn.execute("SELECT pg_advisory_xact_lock($1)", advisory_lock_key(f"merge:{spec.qualified_name}"))
     previous_work_mem = await conn.fetchval("SELECT current_setting('work_mem')")
     await conn.execute("SELECT set_config('work_mem', $1, true)", MERGE_WORK_MEM)
-    updated = 0
+    updated = inserted = 0
     if spec.value_columns:
         updated = _status_count(await conn.execute(_update_changed_sql(spec, stage)))
-    inserted = _status_count(await conn.execute(_insert_new_sql(spec, stage)))
+    if updated < table.num_rows:  # when every staged row was an update, none can be new
+        inserted = _status_count(await conn.execute(_insert_new_sql(spec, stage)))
     await conn.execute("SELECT set_config('work_mem', $1, true)", previous_work_mem)
     await conn.execute(f"DROP TABLE {qualified('pg_temp', stage)}")
     return UpsertResult(inserted=inserted, updated=updated, unchanged=table.num_rows - inserted - updated)
