@@ -8,7 +8,9 @@ table. A field is written ``name``, ``name:t`` or ``name:t*``:
 - a trailing ``*`` marks a non-default field ("默认显示 N"): returned only when named in ``fields``.
 
 The ``*_vip`` APIs return exactly the fields of their base API. Both the dataset catalogue (table columns)
-and the sandbox (what it serves) read this table, so the two can never disagree about the interface.
+and the sandbox (what it serves, ``alphahome.sandbox.catalog.served_fields``) read this table, so the two
+can never disagree about the interface. Plain data: this module imports nothing beyond the standard
+library, so the sandbox may read it without pulling in the client.
 """
 
 from __future__ import annotations
@@ -220,6 +222,9 @@ _FIELD_TEXT: dict[str, str] = {
     "dividend": """
         ts_code:s end_date:d ann_date:d div_proc:s stk_div stk_bo_rate stk_co_rate cash_div cash_div_tax
         record_date:d ex_date:d pay_date:d div_listdate:d imp_ann_date:d base_date:d* base_share*
+    """,
+    "index_member": """
+        index_code:s index_name:s* con_code:s con_name:s* in_date:d out_date:d is_new:s
     """,
     "index_member_all": """
         l1_code:s l1_name:s l2_code:s l2_name:s l3_code:s l3_name:s ts_code:s name:s in_date:d
