@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alphahome.sandbox.financial_fields import FINANCIAL_FIELDS
+from alphahome.sandbox.catalog import FINANCIAL_APIS, served_fields
 from alphahome.sandbox.financials import describe_cases, generate_financials
 from alphahome.sandbox.statements import CASH_BALANCE_COLUMNS
 
 START, END, SEED = dt.date(2022, 1, 1), dt.date(2023, 12, 31), 11
+FINANCIAL_FIELDS = {name: served_fields(name) for name in FINANCIAL_APIS}
 HOLIDAYS = {(1, 1), (5, 1), (5, 2), (5, 3), (10, 1), (10, 2), (10, 3), (10, 4), (10, 5)}
 
 

@@ -1,8 +1,9 @@
-"""Every API the sandbox serves, as data: fields, parameters, required groups, row caps, points, quotas,
-ordering, and declarative filters over one of the market's tables (reference §4).
+"""Every API the sandbox serves, as data: parameters, required groups, row caps, points, quotas, ordering,
+and declarative filters over one of the market's tables (reference §4).
 
-Field lists are written compactly: ``name`` is a float, ``name:s`` text, ``name:i`` an integer, and a
-trailing ``*`` marks a non-default column (returned only when named in ``fields``).
+Output fields are not written here: each API serves exactly the fields of Tushare's interface facts
+(``alphahome.sources.tushare.fields``, the table the dataset catalogue builds its columns from), so a perfect
+sync stores every column the sandbox serves.
 
 Choices where the reference is silent (documented here, reported in the sandbox docs):
 - row caps: trade_cal 20000, adj_factor 6000, cashflow 500, express 2000, index_weight 6000,
@@ -19,26 +20,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from alphahome.sandbox.apidef import ApiDef, FieldDef
 from alphahome.sandbox.queries import Filter, conditions
+from alphahome.sources.tushare.fields import api_fields
 
 if TYPE_CHECKING:
     from alphahome.sandbox.market import Market
 
 
-def fields(spec: str) -> tuple[FieldDef, ...]:
-    """Parse a compact field list (see the module docstring)."""
-    out = []
-    for token in spec.split():
-        default = not token.endswith("*")
-        token = token.rstrip("*")
-        name, _, kind = token.partition(":")
-        out.append(FieldDef(name, kind or "f", default))  # type: ignore[arg-type]
-    return tuple(out)
+@cache
+def served_fields(api_name: str) -> tuple[FieldDef, ...]:
+    """The output fields of ``api_name`` (a ``*_vip`` name gives its base API's) in documented order, as the
+    sandbox serves them: Tushare's interface facts with dates as strings. KeyError for an unknown API."""
+    return tuple(FieldDef(f.name, f.wire_type, f.default) for f in api_fields(api_name))
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,6 @@ class TableQuery:
 def api(
     name: str,
     table: str,
-    field_spec: str | tuple[FieldDef, ...],
     filters: Sequence[Filter],
     *,
     row_cap: int,
@@ -68,9 +66,10 @@ def api(
     sort_desc: tuple[str, ...] = (),
     per_minute: int | None = None,
 ) -> ApiDef:
-    """An ApiDef whose query filters ``market.table(table)`` by ``filters``; its documented params are the
-    filters' params plus ``extra_params`` (accepted, no effect)."""
-    fds = fields(field_spec) if isinstance(field_spec, str) else field_spec
+    """An ApiDef serving ``name``'s fields (:func:`served_fields`) whose query filters ``market.table(table)``
+    by ``filters``; its documented params are the filters' params plus ``extra_params`` (accepted, no
+    effect)."""
+    fds = served_fields(name)
     params = tuple(dict.fromkeys([f.param for f in filters] + list(extra_params)))
     return ApiDef(
         name=name,
@@ -105,78 +104,44 @@ def market_filters(code: Filter) -> tuple[Filter, ...]:
     return (code, eq("trade_date"), *window("trade_date"))
 
 
-_MONEYFLOW = " ".join(
-    f"{side}_{size}_vol:i {side}_{size}_amount"
-    for size in ("sm", "md", "lg", "elg")
-    for side in ("buy", "sell")
-)
-
-STOCK_BASIC_FIELDS = (
-    "ts_code:s symbol:s name:s area:s industry:s fullname:s* enname:s* cnspell:s market:s exchange:s* curr_type:s* "
-    "list_status:s* list_date:s delist_date:s* is_hs:s* act_name:s act_ent_type:s"
-)
-
 _BASE_APIS: tuple[ApiDef, ...] = (
-    api("stock_basic", "stock_basic", STOCK_BASIC_FIELDS,
+    api("stock_basic", "stock_basic",
         [eq("ts_code"), eq("name"), eq("market"), eq("list_status", default="L"), eq("exchange"), eq("is_hs")],
         row_cap=6000, per_minute=50),
-    api("trade_cal", "trade_cal", "exchange:s cal_date:s is_open:i pretrade_date:s",
-        [eq("exchange", default="SSE"), *window("cal_date"), eq("is_open")],
+    api("trade_cal", "trade_cal", [eq("exchange", default="SSE"), *window("cal_date"), eq("is_open")],
         row_cap=20000, sort_desc=("cal_date",)),
-    api("daily", "daily",
-        "ts_code:s trade_date:s open high low close pre_close change pct_chg vol amount ah_vol* ah_amount*",
-        market_filters(one_of("ts_code")), row_cap=6000, min_points=120, sort_desc=("trade_date",)),
-    api("adj_factor", "adj_factor", "ts_code:s trade_date:s adj_factor",
-        market_filters(eq("ts_code")), row_cap=6000, sort_desc=("trade_date",)),
-    api("daily_basic", "daily_basic",
-        "ts_code:s trade_date:s close turnover_rate turnover_rate_f volume_ratio pe pe_ttm pb ps ps_ttm dv_ratio "
-        "dv_ttm total_share float_share free_share total_mv circ_mv limit_status:i*",
-        market_filters(eq("ts_code")), row_cap=6000, required=(("ts_code", "trade_date"),),
+    api("daily", "daily", market_filters(one_of("ts_code")), row_cap=6000, min_points=120,
         sort_desc=("trade_date",)),
-    api("moneyflow", "moneyflow", f"ts_code:s trade_date:s {_MONEYFLOW} net_mf_vol:i net_mf_amount",
-        market_filters(eq("ts_code")), row_cap=6000,
+    api("adj_factor", "adj_factor", market_filters(eq("ts_code")), row_cap=6000, sort_desc=("trade_date",)),
+    api("daily_basic", "daily_basic", market_filters(eq("ts_code")), row_cap=6000,
+        required=(("ts_code", "trade_date"),), sort_desc=("trade_date",)),
+    api("moneyflow", "moneyflow", market_filters(eq("ts_code")), row_cap=6000,
         required=(("ts_code", "trade_date", "start_date", "end_date"),), sort_desc=("trade_date",)),
-    api("stk_limit", "stk_limit", "trade_date:s ts_code:s pre_close* up_limit down_limit",
-        market_filters(eq("ts_code")), row_cap=5800, sort_desc=("trade_date",)),
-    api("suspend_d", "suspend_d", "ts_code:s trade_date:s suspend_timing:s suspend_type:s",
-        [*market_filters(one_of("ts_code")), eq("suspend_type")], row_cap=5000, sort_desc=("trade_date",)),
+    api("stk_limit", "stk_limit", market_filters(eq("ts_code")), row_cap=5800, sort_desc=("trade_date",)),
+    api("suspend_d", "suspend_d", [*market_filters(one_of("ts_code")), eq("suspend_type")], row_cap=5000,
+        sort_desc=("trade_date",)),
     api("dividend", "dividend",
-        "ts_code:s end_date:s ann_date:s div_proc:s stk_div stk_bo_rate stk_co_rate cash_div cash_div_tax "
-        "record_date:s ex_date:s pay_date:s div_listdate:s imp_ann_date:s base_date:s* base_share*",
         [eq("ts_code"), eq("ann_date"), eq("end_date"), eq("record_date"), eq("ex_date"), eq("imp_ann_date")],
         row_cap=2000, required=(("ts_code", "ann_date", "end_date", "record_date", "ex_date", "imp_ann_date"),),
         sort_desc=("end_date", "ann_date")),
     api("index_basic", "index_basic",
-        "ts_code:s name:s fullname:s* market:s publisher:s index_type:s* category:s base_date:s base_point "
-        "list_date:s weight_rule:s* desc:s* exp_date:s*",
         [eq("ts_code"), Filter("symbol", "ts_code", "symbol"), eq("name"), eq("market"), eq("publisher"),
          eq("category")],
         row_cap=8000),
-    api("index_daily", "index_daily",
-        "ts_code:s trade_date:s close open high low pre_close change pct_chg vol amount",
-        market_filters(eq("ts_code")), row_cap=8000, required=(("ts_code",),), sort_desc=("trade_date",)),
-    api("index_weight", "index_weight", "index_code:s con_code:s trade_date:s weight",
-        [eq("index_code"), eq("trade_date"), *window("trade_date")], row_cap=6000,
-        required=(("index_code",),), sort_desc=("trade_date",)),
+    api("index_daily", "index_daily", market_filters(eq("ts_code")), row_cap=8000, required=(("ts_code",),),
+        sort_desc=("trade_date",)),
+    api("index_weight", "index_weight", [eq("index_code"), eq("trade_date"), *window("trade_date")],
+        row_cap=6000, required=(("index_code",),), sort_desc=("trade_date",)),
     api("index_classify", "index_classify",
-        "index_code:s industry_name:s level:s industry_code:s is_pub:s parent_code:s src:s",
         [eq("index_code"), eq("level"), eq("parent_code"), eq("src", default="SW2021")], row_cap=2000),
-    api("index_member", "index_member",
-        "index_code:s index_name:s* con_code:s con_name:s* in_date:s out_date:s is_new:s",
-        [eq("index_code"), eq("ts_code", "con_code"), eq("is_new")], row_cap=2000),
+    api("index_member", "index_member", [eq("index_code"), eq("ts_code", "con_code"), eq("is_new")],
+        row_cap=2000),
     api("index_member_all", "index_member_all",
-        "l1_code:s l1_name:s l2_code:s l2_name:s l3_code:s l3_name:s ts_code:s name:s in_date:s out_date:s "
-        "is_new:s",
         [eq("l1_code"), eq("l2_code"), eq("l3_code"), eq("ts_code"), eq("is_new", default="Y")], row_cap=2000),
-    api("fund_basic", "fund_basic",
-        "ts_code:s name:s management:s custodian:s fund_type:s found_date:s due_date:s list_date:s issue_date:s "
-        "delist_date:s issue_amount m_fee c_fee duration_year p_value min_amount exp_return benchmark:s status:s "
-        "invest_type:s type:s trustee:s purc_startdate:s redm_startdate:s market:s",
-        [eq("ts_code"), eq("market", default="E"), eq("status"), eq("name")], row_cap=15000),
-    api("fund_nav", "fund_nav",
-        "ts_code:s ann_date:s nav_date:s unit_nav accum_nav accum_div net_asset total_netasset adj_nav",
-        [eq("ts_code"), eq("nav_date"), eq("market"), *window("nav_date")], row_cap=2000,
-        required=(("ts_code", "nav_date"),), sort_desc=("nav_date",)),
+    api("fund_basic", "fund_basic", [eq("ts_code"), eq("market", default="E"), eq("status"), eq("name")],
+        row_cap=15000),
+    api("fund_nav", "fund_nav", [eq("ts_code"), eq("nav_date"), eq("market"), *window("nav_date")],
+        row_cap=2000, required=(("ts_code", "nav_date"),), sort_desc=("nav_date",)),
 )  # fmt: skip
 
 #: Financial APIs: (name, row cap, vip row cap, its filters beyond ts_code/ann_date/window/period, params
@@ -194,46 +159,26 @@ FINANCIAL_SPECS: tuple[
 )
 
 
-def financial_apis(field_map: Mapping[str, tuple[FieldDef, ...]]) -> tuple[ApiDef, ...]:
+#: The APIs the financial generator fills (``alphahome.sandbox.financials``), in catalogue order.
+FINANCIAL_APIS: tuple[str, ...] = tuple(spec[0] for spec in FINANCIAL_SPECS)
+
+
+def financial_apis() -> tuple[ApiDef, ...]:
     """The statement, indicator, express and forecast APIs and their ``*_vip`` variants (5000 points,
     ts_code optional: a whole period or announcement window per call)."""
     out = []
     for name, cap, vip_cap, extra, ignored, required in FINANCIAL_SPECS:
         filters = [eq("ts_code"), eq("ann_date"), *window("ann_date"), eq("period", "end_date"), *extra]
         sort = ("end_date", "ann_date")
-        out.append(
-            api(
-                name,
-                name,
-                field_map[name],
-                filters,
-                row_cap=cap,
-                required=required,
-                extra_params=ignored,
-                sort_desc=sort,
-            )
-        )
-        out.append(
-            api(
-                f"{name}_vip",
-                name,
-                field_map[name],
-                filters,
-                row_cap=vip_cap,
-                min_points=5000,
-                extra_params=ignored,
-                sort_desc=sort,
-            )
-        )
+        out.append(api(name, name, filters, row_cap=cap, required=required, extra_params=ignored, sort_desc=sort))
+        out.append(api(f"{name}_vip", name, filters, row_cap=vip_cap, min_points=5000, extra_params=ignored,
+                       sort_desc=sort))
     return tuple(out)
 
 
-def build_catalog(financial_fields: Mapping[str, tuple[FieldDef, ...]] | None) -> dict[str, ApiDef]:
-    """Every served API by name; the financial ones only when their fields are known."""
-    apis = list(_BASE_APIS)
-    if financial_fields is not None:
-        apis += financial_apis(financial_fields)
-    return {a.name: a for a in apis}
+def build_catalog() -> dict[str, ApiDef]:
+    """Every served API by name."""
+    return {a.name: a for a in (*_BASE_APIS, *financial_apis())}
 
 
 def dataset_of(api_name: str) -> str:

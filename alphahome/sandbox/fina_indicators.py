@@ -24,9 +24,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from alphahome.sandbox.catalog import served_fields
 from alphahome.sandbox.disclosures import DUP_INDICATOR, Schedule, day_strings
-from alphahome.sandbox.financial_fields import FINANCIAL_FIELDS
-from alphahome.sandbox.statement_tables import VersionFigures, frame
+from alphahome.sandbox.statement_tables import VersionFigures, float_names, frame
 from alphahome.sandbox.statements import NON_CENT_COLUMNS, CompanyModel
 
 
@@ -306,10 +306,10 @@ def indicator_table(model: CompanyModel, schedule: Schedule, tables: dict[str, V
     dup = np.flatnonzero((v.duplicate & DUP_INDICATOR) != 0)
     rows = np.concatenate([rows, dup])
     rows = rows[np.lexsort((v.f_ann[rows], p[rows], s[rows]))]
-    fields = FINANCIAL_FIELDS["fina_indicator"]
-    float_names = tuple(f.name for f in fields if f.type == "f")
-    block = np.full((len(rows), len(float_names)), np.nan, order="F")
-    for k, name in enumerate(float_names):
+    fields = served_fields("fina_indicator")
+    ratios = float_names(fields)
+    block = np.full((len(rows), len(ratios)), np.nan, order="F")
+    for k, name in enumerate(ratios):
         col = value(name)
         if col is not None:
             block[:, k] = np.round(col[rows], 2 if name in _MONEY else 4)
@@ -320,4 +320,4 @@ def indicator_table(model: CompanyModel, schedule: Schedule, tables: dict[str, V
         "end_date": end_strings[p[rows]],
         "update_flag": v.update_flag[rows],
     }
-    return frame(fields, strings, float_names, block)
+    return frame(fields, strings, ratios, block)

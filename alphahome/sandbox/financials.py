@@ -21,15 +21,15 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from alphahome.sandbox.catalog import FINANCIAL_APIS
 from alphahome.sandbox.company_random import draw_companies
 from alphahome.sandbox.disclosures import FinancialCases, PeriodGrid, plan_schedule
 from alphahome.sandbox.fina_indicators import indicator_table
-from alphahome.sandbox.financial_fields import FINANCIAL_FIELDS
 from alphahome.sandbox.preannouncements import express_table, forecast_table
 from alphahome.sandbox.statement_tables import statement_tables
 from alphahome.sandbox.statements import build_company_model
 
-__all__ = ["FINANCIAL_FIELDS", "FinancialCases", "describe_cases", "generate_financials"]
+__all__ = ["FinancialCases", "describe_cases", "generate_financials"]
 
 _UNIVERSE_COLUMNS = ("ts_code", "list_date", "delist_date", "comp_type")
 
@@ -51,7 +51,7 @@ def generate_financials(universe: pd.DataFrame, trade_dates: Sequence[dt.date], 
                         seed: int) -> dict[str, pd.DataFrame]:
     """Every row the six financial APIs can return as of ``end``, keyed by API name.
 
-    Each DataFrame has exactly ``FINANCIAL_FIELDS[name]``'s columns in order: strings as object (dates
+    Each DataFrame has exactly the served columns (``catalog.served_fields(name)``) in order: strings as object (dates
     'YYYYMMDD', None for NULL), floats as float64 (NaN for NULL), ints as int64. Periods start early
     enough that TTM is computable from ``start``; nothing is announced after ``end``. Deterministic in
     (universe, trade_dates, start, end, seed). A company's figures depend only on the seed, its ts_code and
@@ -64,11 +64,11 @@ def generate_financials(universe: pd.DataFrame, trade_dates: Sequence[dt.date], 
     draws = draw_companies(codes, seed, grid.n_quarters)
     schedule = plan_schedule(universe, trade_dates, start, end, grid, draws)
     model = build_company_model(draws, schedule.comp_types, grid.first_year, grid.n_years)
-    tables, figures = statement_tables(model, schedule, FINANCIAL_FIELDS)
+    tables, figures = statement_tables(model, schedule)
     tables["fina_indicator"] = indicator_table(model, schedule, figures)
     tables["express"] = express_table(model, schedule, draws)
     tables["forecast"] = forecast_table(model, schedule, draws)
-    return {name: tables[name] for name in FINANCIAL_FIELDS}
+    return {name: tables[name] for name in FINANCIAL_APIS}
 
 
 def describe_cases(universe: pd.DataFrame, trade_dates: Sequence[dt.date], start: dt.date, end: dt.date,

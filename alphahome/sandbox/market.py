@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 
 from alphahome.sandbox.apidef import ApiDef
-from alphahome.sandbox.catalog import build_catalog, dataset_of
+from alphahome.sandbox.catalog import FINANCIAL_APIS, build_catalog, dataset_of
 from alphahome.sandbox.dividends import DividendPlans, dividend_frame, plan_dividends
 from alphahome.sandbox.earnings import build_earnings
+from alphahome.sandbox.financials import generate_financials
 from alphahome.sandbox.funds import build_funds
 from alphahome.sandbox.indices import Constituents, build_constituents, build_index_daily, index_basic_frame
 from alphahome.sandbox.industry_membership import build_member_all, member_frame
@@ -30,14 +31,6 @@ from alphahome.sandbox.queries import FrameTable, PanelTable, typed_frame
 from alphahome.sandbox.sw2021 import INDUSTRIES, classify_frame
 from alphahome.sandbox.trading_calendar import TradingCalendar, last_trading_day_on_or_before, yyyymmdd
 from alphahome.sandbox.universe import Universe, build_universe
-
-try:  # the statements generator is another module's job; the catalogue serves it when present
-    from alphahome.sandbox.financials import FINANCIAL_FIELDS, generate_financials
-except ModuleNotFoundError as exc:  # pragma: no cover - only while financials.py does not exist
-    if exc.name != "alphahome.sandbox.financials":
-        raise
-    FINANCIAL_FIELDS = None  # type: ignore[assignment]
-    generate_financials = None  # type: ignore[assignment]
 
 Scale = Literal["small", "demo", "large"]
 
@@ -106,7 +99,7 @@ class Market:
         self.calendar_start = date(self.start_date.year - 1, 1, 1)
         self.open_days = open_all
         self.day_text = yyyymmdd(self.days)
-        self.apis: Mapping[str, ApiDef] = build_catalog(FINANCIAL_FIELDS)
+        self.apis: Mapping[str, ApiDef] = build_catalog()
         self._tables: dict[str, Table] = {}
         self._build_lock = threading.RLock()  # one build per table even when threads query at once
 
@@ -169,8 +162,6 @@ class Market:
 
     @cached_property
     def _financials(self) -> dict[str, pd.DataFrame]:
-        if generate_financials is None:
-            raise KeyError("financial statements are not available (alphahome.sandbox.financials is missing)")
         trade_dates = [
             d.astype(object) for d in self.open_days[self.open_days <= np.datetime64(self.end_date)]
         ]
@@ -243,9 +234,8 @@ class Market:
             "fund_basic": lambda: self._frame("fund_basic", self._funds[0]),
             "fund_nav": lambda: self._frame("fund_nav", self._funds[1], indexed=("ts_code", "nav_date")),
         }
-        for name in ("income", "balancesheet", "cashflow", "fina_indicator", "express", "forecast"):
-            if name in self.apis:
-                builders[name] = lambda name=name: self._financial_table(name)  # type: ignore[misc]
+        for name in FINANCIAL_APIS:
+            builders[name] = lambda name=name: self._financial_table(name)  # type: ignore[misc]
         return builders
 
     def _financial_table(self, name: str) -> FrameTable:

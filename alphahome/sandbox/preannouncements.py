@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from alphahome.sandbox.apidef import FieldDef
+from alphahome.sandbox.catalog import served_fields
 from alphahome.sandbox.company_random import CompanyDraws, ScheduleRow
 from alphahome.sandbox.disclosures import Calendar, Schedule, day_strings, to_day
 from alphahome.sandbox.fina_indicators import growth
-from alphahome.sandbox.financial_fields import FINANCIAL_FIELDS
 from alphahome.sandbox.statement_tables import frame
 from alphahome.sandbox.statements import CompanyModel
 
@@ -173,7 +173,7 @@ def express_table(model: CompanyModel, schedule: Schedule, draws: CompanyDraws) 
         for r, g, p, h in zip(num["revenue"].tolist(), num["yoy_sales"].tolist(), num["n_income"].tolist(),
                               num["yoy_net_profit"].tolist(), strict=True)
     ], dtype=object)
-    return _ordered(FINANCIAL_FIELDS["express"], schedule, rows_i, rows_t, rows_day, num, {
+    return _ordered(served_fields("express"), schedule, rows_i, rows_t, rows_day, num, {
         "perf_summary": summary, "update_flag": flag})
 
 
@@ -246,7 +246,7 @@ def forecast_table(model: CompanyModel, schedule: Schedule, draws: CompanyDraws)
     ]
     reason = [(_REASONS_UP if k in ("预增", "略增", "扭亏", "续盈") else _REASONS_DOWN)[c]
               for k, c in zip(kind.tolist(), pick.tolist(), strict=True)]
-    return _ordered(FINANCIAL_FIELDS["forecast"], schedule, rows_i, rows_t, rows_day, num, {
+    return _ordered(served_fields("forecast"), schedule, rows_i, rows_t, rows_day, num, {
         "type": kind, "first_ann_date": day_strings(first_day), "summary": np.array(summary, dtype=object),
         "change_reason": np.array(reason, dtype=object), "update_flag": flag})
 

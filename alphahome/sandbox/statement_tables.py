@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from alphahome.sandbox.apidef import FieldDef
+from alphahome.sandbox.catalog import served_fields
 from alphahome.sandbox.disclosures import (
     DUP_BALANCE,
     DUP_CASHFLOW,
@@ -23,7 +24,6 @@ from alphahome.sandbox.disclosures import (
     Versions,
     day_strings,
 )
-from alphahome.sandbox.financial_fields import BALANCE_VALUES, CASHFLOW_VALUES, INCOME_VALUES
 from alphahome.sandbox.statements import CASH_BALANCE_COLUMNS, NON_CENT_COLUMNS, CompanyModel
 
 _PER_SHARE = frozenset({"basic_eps", "diluted_eps"})
@@ -87,7 +87,7 @@ def previous_known(versions: Versions, n_quarters: int) -> np.ndarray:
     return prev
 
 
-def statement_tables(model: CompanyModel, schedule: Schedule, fields: dict[str, tuple[FieldDef, ...]]
+def statement_tables(model: CompanyModel, schedule: Schedule
                      ) -> tuple[dict[str, pd.DataFrame], dict[str, VersionFigures]]:
     """income, balancesheet and cashflow as the API serves them (all columns, documented order), and
     each statement's version figures (for the indicators)."""
@@ -96,13 +96,14 @@ def statement_tables(model: CompanyModel, schedule: Schedule, fields: dict[str, 
     prev = previous_known(v, t)
     out: dict[str, pd.DataFrame] = {}
     figures: dict[str, VersionFigures] = {}
-    for name, items, columns, dup_bit, has_single in (
-        ("income", model.income, INCOME_VALUES, DUP_INCOME, True),
-        ("balancesheet", model.balance, BALANCE_VALUES, DUP_BALANCE, False),
-        ("cashflow", model.cashflow, CASHFLOW_VALUES, DUP_CASHFLOW, True),
+    for name, items, dup_bit, has_single in (
+        ("income", model.income, DUP_INCOME, True),
+        ("balancesheet", model.balance, DUP_BALANCE, False),
+        ("cashflow", model.cashflow, DUP_CASHFLOW, True),
     ):
-        figures[name] = VersionFigures(items, columns, v, t)
-        out[name] = _assemble(figures[name], prev if has_single else None, v, schedule, fields[name], dup_bit)
+        fields = served_fields(name)
+        figures[name] = VersionFigures(items, float_names(fields), v, t)
+        out[name] = _assemble(figures[name], prev if has_single else None, v, schedule, fields, dup_bit)
     return out, figures
 
 
@@ -128,9 +129,9 @@ def _assemble(figures: VersionFigures, prev: np.ndarray | None, v: Versions, sch
     diff_prev = prev[diff_cur] if prev is not None else diff_cur
     q1_single_rows = np.flatnonzero(single & (v.period[version] % 4 == 0))
 
-    float_names = tuple(f.name for f in fields if f.type == "f")
-    block = np.empty((len(version), len(float_names)), order="F")
-    for k, name in enumerate(float_names):
+    floats = float_names(fields)
+    block = np.empty((len(version), len(floats)), order="F")
+    for k, name in enumerate(floats):
         out = block[:, k]
         ytd = figures.column(name)
         if ytd is None:
@@ -166,7 +167,12 @@ def _assemble(figures: VersionFigures, prev: np.ndarray | None, v: Versions, sch
         "end_type": np.array(["1", "2", "3", "4"], dtype=object)[v.period[version] % 4],
         "update_flag": v.update_flag[version],
     }
-    return frame(fields, strings, float_names, block)
+    return frame(fields, strings, floats, block)
+
+
+def float_names(fields: tuple[FieldDef, ...]) -> tuple[str, ...]:
+    """The float columns of ``fields``, in order (a statement's items, an indicator table's ratios)."""
+    return tuple(f.name for f in fields if f.type == "f")
 
 
 def frame(fields: tuple[FieldDef, ...], strings: dict[str, np.ndarray], float_columns: tuple[str, ...],
