@@ -423,6 +423,21 @@ def test_catalogue_covers_the_reference(market: Market) -> None:
     assert not market.apis["stock_basic"].fields[5].default  # fullname is not a default column
 
 
+def test_a_sync_stores_every_column_the_sandbox_serves(market: Market) -> None:
+    # One field table (alphahome.sources.tushare.fields) feeds both sides: the stored table of every synced
+    # dataset has exactly the served API's columns, dates stored as dates where the wire carries strings.
+    from alphahome.tasks.catalogue import CATALOGUE, table_spec
+
+    stored_type = {"s": {"text", "date"}, "f": {"double"}, "i": {"bigint"}}
+    for spec in CATALOGUE:
+        served = market.apis[spec.api]
+        table = table_spec(spec.name)
+        assert table.column_names == served.field_names, spec.name
+        for fd, column in zip(served.fields, table.columns, strict=True):
+            assert column.type in stored_type[fd.type], (spec.name, fd.name, column.type)
+        assert list(market.truth(spec.name).columns) == served.field_names, spec.name
+
+
 def _expected(frame: pd.DataFrame, conds: list[tuple[Filter, str]]) -> pd.DataFrame:
     """Plain-Python reading of the filters, independent of the query engine."""
     keep = np.ones(len(frame), dtype=bool)
