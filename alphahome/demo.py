@@ -18,6 +18,7 @@ from rich.console import Console
 
 from alphahome.config.loader import load_settings
 from alphahome.sandbox.tokens import TOKEN_5000
+from alphahome.tasks.catalogue import CATALOGUE
 from alphahome.tasks.sync_store import SyncStore
 from alphahome.updater.logging_setup import setup_logging
 from alphahome.updater.progress import RunProgress
@@ -27,6 +28,8 @@ from alphahome.updater.updater import RUN_LOCK_NAME, Updater, UpdateRequest
 #: Where the demo database goes unless --path says otherwise.
 DEFAULT_DEMO_PATH = Path("~/.alphahome/demo.duckdb")
 DEMO_POINTS = 5000
+#: Report periods swept before the sandbox market's first year.
+DEMO_REPORT_YEARS = 5
 
 
 @click.command("demo")
@@ -56,7 +59,14 @@ async def run_demo(target: Path, *, scale: str = "demo", seed: int = 42, workers
     async with SandboxServer(seed=seed, scale=scale) as server:
         console.print(f"sandbox listening on {server.url} (started in {server.startup_seconds or 0:.1f}s)")
         log_file = target.parent / "logs" / "demo_update.log"
+        market_start: date = server.market.start_date  # type: ignore[attr-defined]
+        # The synthetic market has no reports older than a few years before its first trading day (the
+        # oldest are prospectus figures): start the report-period sweep there instead of in 1990.
+        history_start = date(market_start.year - DEMO_REPORT_YEARS, 1, 1).strftime("%Y%m%d")
+        starts = {f"tasks.{spec.name}.default_start_date": history_start
+                  for spec in CATALOGUE if spec.split.kind == "periods"}
         settings = load_settings(flag_overrides={
+            **starts,
             "database.url": f"duckdb:///{target}",
             "api.tushare_token": TOKEN_5000,
             "api.tushare_api_url": server.url,

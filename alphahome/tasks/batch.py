@@ -89,7 +89,10 @@ def type_batch(spec: DatasetSpec, table: pa.Table) -> pa.Table:
         position = positions.get(target.name)
         if position is not None:
             column = table.column(position)
-            if pa.types.is_date32(target.type) and not pa.types.is_date32(column.type):
+            if column.type == target.type:
+                arrays.append(column)
+                continue
+            if pa.types.is_date32(target.type):
                 arrays.append(_parse_dates(column, target.name, spec))
                 continue
             try:
@@ -158,7 +161,8 @@ def prepare_batch(spec: DatasetSpec, table: pa.Table) -> PreparedBatch:
         table = table.filter(pc.invert(drop))
         result.filtered = before - table.num_rows
 
-    if spec.key and table.num_rows > 1:
+    distinct = table.group_by(list(spec.key)).aggregate([]).num_rows if spec.key and table.num_rows > 1 else 0
+    if spec.key and table.num_rows > 1 and distinct < table.num_rows:  # Arrow groups NULL keys together
         dupes = key_duplicates(table, spec.key)
         count = pc.sum(dupes).as_py() or 0
         if count:
