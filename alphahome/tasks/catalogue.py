@@ -42,12 +42,12 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
         description="Every stock ever listed (all list_status values), current names.",
     ),
     DatasetSpec(
-        "index_basic", "index_basic", "reference", ("ts_code",), _SNAPSHOT, row_cap=8000,
-        description="Index descriptions.",
+        "index_basic", "index_basic", "reference", ("ts_code",), _SNAPSHOT, row_cap=8000, refresh_days=7,
+        description="Index descriptions (rarely change: refreshed weekly).",
     ),
     DatasetSpec(
         "index_classify", "index_classify", "reference", ("index_code",), _SNAPSHOT, row_cap=2000,
-        description="Shenwan industry classes (L1/L2/L3).",
+        refresh_days=7, description="Shenwan industry classes (L1/L2/L3; refreshed weekly).",
     ),
     DatasetSpec(
         "fund_basic", "fund_basic", "reference", ("ts_code",), _SNAPSHOT, row_cap=15000,
