@@ -27,14 +27,13 @@ from alphahome.storage.run_lock import FileRunLock, LockHolder
 from alphahome.storage.spec import UPDATE_TIME_COLUMN, TableSpec
 from alphahome.storage.sql import (
     DUCKDB_TYPES,
-    check_column_types,
+    added_column_statements,
     column_definitions,
     column_list,
     distinct_values_condition,
     key_match_condition,
     quote_ident,
     table_ref,
-    update_time_definition,
 )
 
 T = TypeVar("T")
@@ -299,17 +298,8 @@ class DuckDBBackend(_DuckDBSession, Backend):
             defs = ", ".join(column_definitions(spec, DUCKDB_TYPES, _NOW))
             await self.execute(f"CREATE TABLE IF NOT EXISTS {table_ref(spec)} ({defs})")
             return
-        check_column_types(spec, existing, DUCKDB_TYPES)
-        for col in spec.columns:
-            if col.name not in existing:
-                await self.execute(
-                    f"ALTER TABLE {table_ref(spec)} ADD COLUMN IF NOT EXISTS {quote_ident(col.name)} "
-                    f"{DUCKDB_TYPES[col.type]}"
-                )
-        if spec.track_update_time and UPDATE_TIME_COLUMN not in existing:
-            await self.execute(
-                f"ALTER TABLE {table_ref(spec)} ADD COLUMN IF NOT EXISTS {update_time_definition(_NOW)}"
-            )
+        for statement in added_column_statements(spec, existing, DUCKDB_TYPES, _NOW):
+            await self.execute(statement)
 
     # -- run lock ------------------------------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ from alphahome.storage.run_lock import LockHolder, advisory_lock_key
 from alphahome.storage.spec import UPDATE_TIME_COLUMN, Column, TableSpec
 from alphahome.storage.sql import (
     POSTGRES_TYPES,
-    check_column_types,
+    added_column_statements,
     column_definitions,
     column_list,
     distinct_values_condition,
@@ -56,7 +56,6 @@ from alphahome.storage.sql import (
     qualified,
     quote_ident,
     table_ref,
-    update_time_definition,
 )
 from alphahome.storage.url import DatabaseURL
 
@@ -400,17 +399,8 @@ class PostgresBackend(_PostgresSession, Backend):
                     if self.has_citus and spec.distribution_column:
                         await self._distribute(conn, spec)
                 else:
-                    check_column_types(spec, existing, POSTGRES_TYPES)
-                    for col in spec.columns:
-                        if col.name not in existing:
-                            await conn.execute(
-                                f"ALTER TABLE {table_ref(spec)} ADD COLUMN IF NOT EXISTS "
-                                f"{quote_ident(col.name)} {POSTGRES_TYPES[col.type]}"
-                            )
-                    if spec.track_update_time and UPDATE_TIME_COLUMN not in existing:
-                        await conn.execute(
-                            f"ALTER TABLE {table_ref(spec)} ADD COLUMN IF NOT EXISTS {update_time_definition(_NOW)}"
-                        )
+                    for statement in added_column_statements(spec, existing, POSTGRES_TYPES, _NOW):
+                        await conn.execute(statement)
                 for index in spec.indexes:
                     await conn.execute(
                         f"CREATE INDEX IF NOT EXISTS {quote_ident(object_name(spec.name, 'idx', index))} "

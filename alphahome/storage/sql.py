@@ -119,6 +119,22 @@ def _normalise_type(name: str) -> str:
     return {"TIMESTAMPWITHTIMEZONE": "TIMESTAMPTZ"}.get(name, name)
 
 
+def added_column_statements(
+    spec: TableSpec, existing: dict[str, str], types: dict[str, str], now_sql: str
+) -> list[str]:
+    """ALTER TABLE statements for the columns a spec gained since its table was made (after checking that
+    the stored columns still have the spec's types). Added columns are nullable: the table may hold rows."""
+    check_column_types(spec, existing, types)
+    statements = [
+        f"ALTER TABLE {table_ref(spec)} ADD COLUMN IF NOT EXISTS {quote_ident(col.name)} {types[col.type]}"
+        for col in spec.columns
+        if col.name not in existing
+    ]
+    if spec.track_update_time and UPDATE_TIME_COLUMN not in existing:
+        statements.append(f"ALTER TABLE {table_ref(spec)} ADD COLUMN IF NOT EXISTS {update_time_definition(now_sql)}")
+    return statements
+
+
 def check_column_types(spec: TableSpec, existing: dict[str, str], types: dict[str, str]) -> None:
     """Raise :class:`StorageError` if a stored column's type differs from the spec (no silent migration)."""
     for col in spec.columns:
