@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 import tushare as ts
+from test_sandbox_server_market import normalised
 
 from alphahome.sandbox.apidef import ApiDef
 from alphahome.sandbox.faults import FaultConfig
@@ -45,27 +46,12 @@ def sdk(srv: SandboxServer, token: str = TOKEN_5000):
     return pro
 
 
-def normalised(frame: pd.DataFrame, api: ApiDef) -> pd.DataFrame:
-    """One representation per Tushare type, rows in a canonical order, exact duplicates dropped."""
-    kinds = {f.name: f.type for f in api.fields}
-    columns: dict[str, pd.Series] = {}
-    for name in frame.columns:
-        values = frame[name].reset_index(drop=True)
-        if kinds[name] == "f":
-            columns[name] = pd.to_numeric(values, errors="raise").astype("float64")
-        elif kinds[name] == "i":
-            columns[name] = pd.to_numeric(values, errors="raise").astype("Int64")
-        else:
-            columns[name] = pd.Series([None if pd.isna(v) else v for v in values], dtype=object)
-    out = pd.DataFrame(columns, index=range(len(frame)))
-    out = out.drop_duplicates()
-    return out.sort_values(list(out.columns), kind="stable", na_position="last").reset_index(drop=True)
-
-
 def assert_matches_truth(got: pd.DataFrame, expected: pd.DataFrame, api: ApiDef, fields: list[str]) -> None:
     assert list(got.columns) == fields
     assert len(expected) > 0, "an empty expectation proves nothing"
-    pd.testing.assert_frame_equal(normalised(got, api), normalised(expected[fields], api))
+    pd.testing.assert_frame_equal(
+        normalised(got, api, drop_duplicates=True), normalised(expected[fields], api, drop_duplicates=True)
+    )
 
 
 def test_daily_by_trade_date(sandbox, market):

@@ -115,8 +115,8 @@ async def test_required_params_and_tiers_per_api(market, server, session):
     assert all(api.min_points == 5000 for name, api in market.apis.items() if name.endswith("_vip"))
 
 
-def normalised(frame: pd.DataFrame, api: ApiDef) -> pd.DataFrame:
-    """Both sides with one representation per Tushare type, rows in key order."""
+def normalised(frame: pd.DataFrame, api: ApiDef, *, drop_duplicates: bool = False) -> pd.DataFrame:
+    """One representation per Tushare type, rows in a canonical order (exact duplicates dropped on request)."""
     kinds = {f.name: f.type for f in api.fields}
     columns: dict[str, pd.Series] = {}
     for name in frame.columns:
@@ -128,6 +128,8 @@ def normalised(frame: pd.DataFrame, api: ApiDef) -> pd.DataFrame:
         else:
             columns[name] = pd.Series([None if pd.isna(v) else v for v in values], dtype=object)
     out = pd.DataFrame(columns, index=range(len(frame)))
+    if drop_duplicates:
+        out = out.drop_duplicates()
     return out.sort_values(list(out.columns), kind="stable", na_position="last").reset_index(drop=True)
 
 
