@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from alphahome.errors import DataValidationError
 
@@ -61,7 +62,24 @@ def _as_string(value: Any) -> str:
     return str(value)
 
 
+def _fast_convert(values: list[Any], target: pa.DataType) -> pa.Array | None:
+    """The common case in C: floats, strings and clean YYYYMMDD dates convert in one Arrow call (None and
+    NaN become null). Anything unusual returns None and takes the checked path below."""
+    try:
+        if pa.types.is_floating(target) or pa.types.is_string(target):
+            return pa.array(values, type=target, from_pandas=True)
+        if pa.types.is_date(target):
+            text = pa.array(values, type=pa.string(), from_pandas=True)
+            return pc.cast(pc.strptime(text, format="%Y%m%d", unit="s"), target)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return None
+
+
 def _convert(values: list[Any], target: pa.DataType, api: str, column: str) -> pa.Array:
+    fast = _fast_convert(values, target)
+    if fast is not None:
+        return fast
     cleaned: list[Any] = [None if _is_missing(v) else v for v in values]
     if pa.types.is_string(target) or pa.types.is_large_string(target):
         cleaned = [None if v is None else v if isinstance(v, str) else _as_string(v) for v in cleaned]
