@@ -365,10 +365,10 @@ def _override_leaves(section: dict[str, Any]) -> Iterator[tuple[Path_, Any, Path
                 yield path, item, path
         else:  # an unknown flat key goes where its nearest spelling lives, for a useful did-you-mean
             near = difflib.get_close_matches(key, list(_FLAT_KEY_SECTION), n=1)
-            section = _FLAT_KEY_SECTION.get(key) or _FLAT_KEY_SECTION.get(
+            home = _FLAT_KEY_SECTION.get(key) or _FLAT_KEY_SECTION.get(
                 near[0] if near else "", "production"
             )
-            yield (section, key), value, (key,)
+            yield (home, key), value, (key,)
 
 
 def _build_schedule(

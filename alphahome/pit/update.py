@@ -8,7 +8,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from alphahome.pit.builder import BuildResult, Mode, PitBuilder, expand_targets
 from alphahome.pit.definitions import TARGET_DEPENDS, TARGETS, resolve_table
@@ -16,7 +16,7 @@ from alphahome.pit.query import dialect_of
 
 log = logging.getLogger(__name__)
 
-RUN_KIND = "pit"
+RUN_KIND: Literal["pit"] = "pit"
 
 
 def parse_targets(values: Iterable[str]) -> list[str]:

@@ -375,7 +375,7 @@ def _describe(plan: _CasePlan, codes: list[str], comp_types: list[str], grid: Pe
     def pair(it: tuple[int, int] | None) -> tuple[tuple[str, str], ...]:
         return () if it is None else ((codes[it[0]], end_strings[it[1]]),)
 
-    late = ()
+    late: tuple[tuple[str, str, str], ...] = ()
     if plan.late is not None and published[plan.late]:
         i, ta = plan.late
         late = ((codes[i], end_strings[ta], end_strings[ta + 1]),)

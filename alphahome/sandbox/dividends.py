@@ -135,7 +135,7 @@ def dividend_frame(
         none = np.full(int(sel.sum()), None, dtype=object)
         record = yyyymmdd(plans.record[sel]) if final else none
         ex = yyyymmdd(plans.ex[sel]) if final else none
-        listing = np.where(plans.share_ratio[sel] > 0, ex, None) if final else none
+        listing = np.where(plans.share_ratio[sel] > 0, ex, None) if final else none  # type: ignore[call-overload]
         frames.append(
             pd.DataFrame(
                 {

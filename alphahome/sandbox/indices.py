@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,7 +77,7 @@ _CATEGORY = {"L1": "一级行业指数", "L2": "二级行业指数", "L3": "三�
 def index_basic_frame() -> pd.DataFrame:
     """``index_basic`` rows: the computed indices, then the Shenwan industry indices (no daily bars here:
     the real service serves those from ``sw_daily``)."""
-    rows = [
+    rows: list[list[Any]] = [
         [
             i.ts_code,
             i.name,
@@ -96,7 +97,7 @@ def index_basic_frame() -> pd.DataFrame:
     ]
     for rec in classify_frame().itertuples(index=False):
         rows.append([rec.index_code, rec.industry_name, f"申万{rec.industry_name}指数", "SW", "申万研究",
-                     "行业指数", _CATEGORY[rec.level], "19991230", 1000.0, "20211213", "总市值加权",
+                     "行业指数", _CATEGORY[str(rec.level)], "19991230", 1000.0, "20211213", "总市值加权",
                      f"申万2021{rec.industry_name}行业指数", None])  # fmt: skip
     cols = ["ts_code", "name", "fullname", "market", "publisher", "index_type", "category", "base_date",
             "base_point", "list_date", "weight_rule", "desc", "exp_date"]  # fmt: skip

@@ -99,7 +99,7 @@ def typed_frame(frame: pd.DataFrame, fields: Sequence[FieldDef]) -> pd.DataFrame
             missing = pd.isna(values)
             if col.dtype == object and not any(v is not None for v in values[missing]):
                 continue
-            out[fd.name] = pd.Series(np.where(missing, None, values), index=out.index, dtype=object)
+            out[fd.name] = pd.Series(np.where(missing, None, values), index=out.index, dtype=object)  # type: ignore[call-overload, arg-type]
         elif fd.type == "f":
             if col.dtype != np.float64:
                 out[fd.name] = pd.to_numeric(col, errors="coerce").astype(np.float64)
@@ -163,7 +163,7 @@ class FrameTable:
                 bounds = ranges.setdefault(f.column, [None, None])
                 slot = 0 if f.op == "ge" else 1
                 bounds[slot] = (
-                    value if bounds[slot] is None else (max if slot == 0 else min)(bounds[slot], value)
+                    value if bounds[slot] is None else (max if slot == 0 else min)(bounds[slot], value)  # type: ignore[type-var]
                 )
         for column, (lo, hi) in ranges.items():
             keys, positions = self._order(column)

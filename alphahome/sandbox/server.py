@@ -275,7 +275,7 @@ class SandboxServer:
         faults: FaultConfig | str | None = None,
     ) -> None:
         self._market = market
-        self._market_args = {"seed": seed, "scale": scale, "end_date": end_date}
+        self._market_args: dict[str, Any] = {"seed": seed, "scale": scale, "end_date": end_date}
         self.host = host
         self._requested_port = port
         self.tokens = TokenBook(tokens)
@@ -455,7 +455,7 @@ class SandboxServer:
             raise ApiError(CODE_BAD_REQUEST, BAD_BODY_ERROR)
         token = body.get("token")
         points = self.tokens.points(token)
-        if points is None:
+        if points is None or not isinstance(token, str):
             raise ApiError(CODE_BAD_REQUEST, TOKEN_ERROR)
         api = self.market.apis.get(api_name) if api_name else None
         if api is None:

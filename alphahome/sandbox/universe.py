@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -131,7 +132,7 @@ def build_universe(seed: int, n_stocks: int, days: np.ndarray, open_days: np.nda
     n_paused = max(1, n_stocks // 1000)
     n_approved = max(1, n_stocks // 500)
 
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     namer = CompanyNamer(np.random.default_rng([seed, 2]))
     industry_weights = np.array([ind.weight for ind in INDUSTRIES])
     general = np.array([ind.comp_type == "1" for ind in INDUSTRIES])
@@ -154,7 +155,7 @@ def build_universe(seed: int, n_stocks: int, days: np.ndarray, open_days: np.nda
     st = set(st_pool[: max(1, round(n_stocks * 0.03))])
 
     for i, row in enumerate(rows):
-        board = BOARDS[int(row["board"])]  # type: ignore[arg-type]
+        board = BOARDS[int(row["board"])]
         opened = max(board.opened, _FIRST_LISTING)
         if i in ipo:
             lo = max(1, int(np.searchsorted(days, np.datetime64(opened, "D"))))
@@ -187,8 +188,8 @@ def build_universe(seed: int, n_stocks: int, days: np.ndarray, open_days: np.nda
         if board.key == "bse":  # the earliest listings keep their old NEEQ 43xxxx codes
             old = len(members) // 3
             codes = _codes(rng, _NEEQ_CODES, old) + codes[: len(members) - old]
-        for i, code in zip(members, codes, strict=True):
-            rows[i]["code"] = f"{code:06d}.{board.suffix}"
+        for i, number in zip(members, codes, strict=True):
+            rows[i]["code"] = f"{number:06d}.{board.suffix}"
     rows.sort(key=lambda r: str(r["code"]))
 
     n = len(rows)
@@ -197,8 +198,8 @@ def build_universe(seed: int, n_stocks: int, days: np.ndarray, open_days: np.nda
     suspended_from = np.full(n, -1, dtype=np.int64)
     records = []
     for i, row in enumerate(rows):
-        board = BOARDS[int(row["board"])]  # type: ignore[arg-type]
-        ind = INDUSTRIES[int(row["industry"])]  # type: ignore[arg-type]
+        board = BOARDS[int(row["board"])]
+        ind = INDUSTRIES[int(row["industry"])]
         list_day = row["list_date"]
         first_day[i] = int(np.searchsorted(days, np.datetime64(list_day, "D")))
         delist_date = None
@@ -256,18 +257,18 @@ def build_universe(seed: int, n_stocks: int, days: np.ndarray, open_days: np.nda
 
 
 def _ensure_company_types(
-    rng: np.random.Generator, rows: list[dict[str, object]], main_boards: set[int], special: set[int]
+    rng: np.random.Generator, rows: list[dict[str, Any]], main_boards: set[int], special: set[int]
 ) -> None:
     """Every scale has a bank and a broker (and, from 100 stocks, an insurer): their statements differ."""
     wanted = ["2", "4"] + (["3"] if len(rows) >= 100 else [])
-    present = {INDUSTRIES[int(r["industry"])].comp_type for r in rows}  # type: ignore[call-overload]
+    present = {INDUSTRIES[int(r["industry"])].comp_type for r in rows}
     candidates = [
         i
         for i in rng.permutation(len(rows)).tolist()
         if rows[i]["board"] in main_boards
         and i not in special
         and INDUSTRIES[int(rows[i]["industry"])].comp_type == "1"
-    ]  # type: ignore[call-overload]
+    ]
     for comp_type in wanted:
         if comp_type in present or not candidates:
             continue

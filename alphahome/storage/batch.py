@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from alphahome.errors import DataValidationError
 from alphahome.storage.spec import UPDATE_TIME_COLUMN, ColumnType, TableSpec
 
-Batch = pa.Table | pd.DataFrame
+Batch: TypeAlias = pa.Table | pd.DataFrame
 
 #: Arrow type of each logical column type. ``numeric`` travels as float64 (Tushare sends JSON numbers).
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -186,7 +186,7 @@ def _to_date(arr: Any) -> Any:
     elif not _is_text(t):
         raise _BadValue(_first_valid(arr))
     text = _blank_to_null(arr)
-    parsed = None
+    parsed: Any = None
     # Tushare's own 'YYYYMMDD' first; the other forms only if some value is left unparsed.
     for fmt in ("%Y%m%d", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"):
         attempt = pc.strptime(text, format=fmt, unit="s", error_is_null=True)

@@ -8,7 +8,7 @@ that records it commit together; every write is one set-based upsert, whatever t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Literal
 
@@ -123,7 +123,7 @@ async def _write_state(
     partitions: list[str],
     status: str,
     rows: list[int | None],
-    details: list[str | None],
+    details: Sequence[str | None],
 ) -> None:
     n = len(partitions)
     batch = pa.table(

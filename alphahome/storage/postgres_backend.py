@@ -25,7 +25,7 @@ import contextlib
 import io
 import itertools
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -510,7 +510,7 @@ def _create_table_sql(spec: TableSpec) -> str:
 # -- bulk writes -----------------------------------------------------------------------------------------------
 
 
-async def _copy_chunks(table: pa.Table, types: list[str], fmt: str) -> AsyncIterator[bytes | memoryview]:
+async def _copy_chunks(table: pa.Table, types: Sequence[str], fmt: str) -> AsyncIterator[bytes | memoryview]:
     """COPY payload chunk by chunk; the next chunk is encoded in a thread while the current one is sent."""
     if fmt == "binary":
         yield BINARY_HEADER

@@ -80,7 +80,7 @@ class FileRunLock:
         except Timeout:
             raise self.read_holder().refusal(self.name, self.where) from None
         holder = LockHolder.current()
-        payload = {"pid": holder.pid, "host": holder.host, "started_at": holder.started_at.isoformat()}
+        payload = {"pid": holder.pid, "host": holder.host, "started_at": holder.started_at and holder.started_at.isoformat()}
         tmp = f"{self.info_path}.{os.getpid()}.tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(payload, fh)

@@ -127,9 +127,9 @@ class DatasetSpec:
             if col not in names:
                 raise ValueError(f"dataset {self.name}: {col!r} is not a field of {self.api}")
         for rule in self.rules:
-            for col in (rule.left, rule.right):
-                if isinstance(col, str) and col not in names:
-                    raise ValueError(f"dataset {self.name}: rule {rule} names unknown field {col!r}")
+            for side in (rule.left, rule.right):
+                if isinstance(side, str) and side not in names:
+                    raise ValueError(f"dataset {self.name}: rule {rule} names unknown field {side!r}")
         if not set(self.nullable_key) <= set(self.key):
             raise ValueError(f"dataset {self.name}: nullable_key must be part of the key")
         if self.vip_api is not None and base_api(self.vip_api) != self.api:

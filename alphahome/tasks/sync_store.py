@@ -60,7 +60,7 @@ def _local(value: Any) -> dt.datetime | None:
     if value is None:
         return None
     stamp = pd.Timestamp(value)
-    if stamp is pd.NaT:
+    if pd.isna(stamp):
         return None
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
@@ -255,7 +255,7 @@ class SyncStore:
         for row in frame.to_dict("records"):
             if row["task"] in DATASETS:
                 out[row["task"]] = LastRun(
-                    _local(row["started_at"]), _local(row.get("finished_at")), row["status"],
+                    _local(row["started_at"]), _local(row.get("finished_at")), row["status"],  # type: ignore[arg-type]  # started_at is NOT NULL
                     int(_num(row.get("rows"))), int(_num(row.get("calls"))),
                     row["error"] if isinstance(row.get("error"), str) and row["error"] else None,
                 )

@@ -64,7 +64,7 @@ def _date(_ctx: click.Context, param: click.Parameter, value: str | None) -> dat
     try:
         return parse_date(value)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=f"--{param.name.replace('_', '-')}") from None  # type: ignore[union-attr]
+        raise click.BadParameter(str(exc), param_hint=f"--{param.name.replace('_', '-')}") from None
 
 
 @click.group("tushare")
@@ -284,7 +284,7 @@ async def _status_rows(settings: Settings) -> list[tuple[str, ...]] | None:
         return None
     store = await SyncStore.open(settings)
     try:
-        out = []
+        out: list[tuple[str, ...]] = []
         runs = await store.last_runs()
         for spec in CATALOGUE:
             stats = await store.table_stats(spec)

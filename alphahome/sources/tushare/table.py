@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,7 +26,7 @@ TYPE_LETTERS: dict[str, pa.DataType] = {
     "d": pa.date32(),
 }
 
-ColumnType = str | pa.DataType
+ColumnType: TypeAlias = str | pa.DataType
 
 
 def arrow_type(value: ColumnType) -> pa.DataType:
