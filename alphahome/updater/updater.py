@@ -115,9 +115,25 @@ def select_datasets(settings: Settings, request: UpdateRequest) -> list[PlannedT
                 stack.append(dep)
     ordered = _dependency_order([DATASETS[n] for n in needed])
     return [
-        PlannedTask(spec, spec.name in selected, waits_for=tuple(d for d in spec.depends_on if d in needed))
+        PlannedTask(spec, spec.name in selected,
+                    waits_for=tuple(d for d in (*spec.depends_on, *sizing_dependencies(spec)) if d in needed))
         for spec in ordered
     ]
+
+
+#: The dataset whose row count sizes the request windows of datasets with ``rows_per_date="stocks"``.
+STOCK_LIST = "stock_basic"
+
+
+def sizing_dependencies(spec: DatasetSpec) -> tuple[str, ...]:
+    """Datasets whose data sizes ``spec``'s request windows (not a data dependency: a failure does not
+    block ``spec``). On an empty database a stock-sized dataset learns the number of stocks from the stock
+    list; waiting for the stock list when it is in the run makes the plan the same whichever task
+    finishes first (otherwise ``daily`` planned before ``stock_basic`` finished took one call per date)."""
+    if (spec.rows_per_date == "stocks" and spec.name != STOCK_LIST
+            and spec.split.kind in ("trade_dates", "code_dates", "code_months")):
+        return (STOCK_LIST,)
+    return ()
 
 
 def _dependency_order(specs: Sequence[DatasetSpec]) -> list[DatasetSpec]:
