@@ -1,6 +1,12 @@
 """Shared fixtures: a fresh PostgreSQL database per test (from the cluster that scripts/run_tests.sh starts)
 and a DuckDB temp file, offered together as the ``database_url`` parameter so storage-level tests run
-the same on both backends."""
+the same on both backends; and the pinned last day of the sandbox market (``SANDBOX_END``).
+
+Pinning the date: the sandbox market ends on today's date unless told otherwise, so a test that counts
+rows, dates or partitions would change from day to day. Every test that builds a market or a sandbox
+server passes ``end_date=SANDBOX_END`` (``from conftest import SANDBOX_END``), and every update it runs
+counts that day as today (``UpdateRequest(today=SANDBOX_END)``, or ``--mode smart --end-date`` with
+``SANDBOX_END_ARG`` for the CLI). The suite passes under ``faketime '+90 days'`` to prove it."""
 
 from __future__ import annotations
 
@@ -8,11 +14,17 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 PG_ENV = "ALPHAHOME_TEST_PG_URL"
+
+#: The last day of the sandbox market in every test (a past trading day, a Monday): see the module docstring.
+SANDBOX_END = date(2025, 6, 30)
+#: ``SANDBOX_END`` as the CLI's ``--end-date`` value.
+SANDBOX_END_ARG = SANDBOX_END.strftime("%Y%m%d")
 
 
 def _pg_admin_url() -> str | None:
@@ -46,6 +58,12 @@ def pg_url() -> Iterator[str]:
         yield _with_database(admin, name)
     finally:
         asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sandbox_end() -> date:
+    """The pinned last day of the sandbox market (``SANDBOX_END``), for tests that prefer a fixture."""
+    return SANDBOX_END
 
 
 @pytest.fixture

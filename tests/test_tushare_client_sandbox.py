@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from conftest import SANDBOX_END
 
 from alphahome.sandbox.faults import FaultConfig
 from alphahome.sandbox.market import Market
@@ -22,7 +23,7 @@ from alphahome.sources.tushare.rate_limiter import Budget, RateLimiter, default_
 
 @pytest.fixture(scope="module")
 def market() -> Market:
-    return Market(seed=7, scale="small")
+    return Market(seed=7, scale="small", end_date=SANDBOX_END)
 
 
 @pytest.fixture
@@ -113,16 +114,19 @@ async def test_stock_basic_every_list_status(market: Market, server: SandboxServ
 
 
 async def test_faults_are_retried_and_the_result_is_still_the_truth(market: Market) -> None:
-    faults = FaultConfig(http5xx=0.12, truncate=0.1, system=0.1, delay=0.05, delay_seconds=0.6, seed=11)
+    # A delayed answer (2 s) outlasts the client's timeout (1 s) by far; an ordinary answer, even on a
+    # loaded machine, stays well inside it.
+    faults = FaultConfig(http5xx=0.12, truncate=0.1, system=0.1, delay=0.05, delay_seconds=2.0, seed=11)
     fields, types = spec_of(market, "daily")
     async with SandboxServer(market, quotas_enabled=False, faults=faults) as srv:
-        async with client_for(srv.url, timeout=0.4, max_retries=10) as client:
+        async with client_for(srv.url, timeout=1.0, max_retries=10) as client:
             table = await client.fetch("daily", {}, fields, page_size=500, types=types)
             stats = client.stats()["daily"]
     assert fetched_rows([table], market, "daily") == truth_rows(market, "daily")
     injected = sum(srv.stats.faults[k] for k in ("http5xx", "truncate", "system", "delay"))
     assert min(srv.stats.faults[k] for k in ("http5xx", "truncate", "system", "delay")) >= 1
-    assert stats.retries == stats.failed == injected
+    # Every injected fault cost one failed call and one retry; a load spike may add a timeout of its own.
+    assert stats.retries == stats.failed >= injected
     assert stats.ok == math.ceil(table.num_rows / 500) + (table.num_rows % 500 == 0)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 import pytest
+from conftest import SANDBOX_END, SANDBOX_END_ARG
 from test_update_support import (
     cli_env,
     normalised_rows,
@@ -22,31 +23,21 @@ from test_update_support import (
     write_schedule,
 )
 
+from alphahome.config.loader import load_settings
 from alphahome.sandbox.server import run_sandbox_in_thread
 from alphahome.sandbox.tokens import TOKEN_5000
 from alphahome.storage import bookkeeping as bk
 from alphahome.storage import open_backend
-from alphahome.updater.commands import update_command
+from alphahome.tasks.commands import _states
+from alphahome.updater.commands import _status_rows, update_command
 
 ROOT = Path(__file__).resolve().parents[1]
 WRAPPER = ROOT / "scripts/production/data_updaters/tushare/tushare_smart_update_production.py"
 
 
-def row_text(output: str, first_cell: str) -> str:
-    """A rich table row (with its wrapped continuation lines) whose first cell is ``first_cell``."""
-    lines = output.splitlines()
-    start = next(i for i, row in enumerate(lines) if row.startswith(f"│ {first_cell} "))
-    parts = [lines[start]]
-    for row in lines[start + 1:]:
-        if not row.startswith("│  ") or not row[2:].split("│")[0].strip() == "":
-            break
-        parts.append(row)
-    return " ".join(" ".join(p.replace("│", " ").split()) for p in parts)
-
-
 @pytest.fixture(scope="module")
 def sandbox():
-    with run_sandbox_in_thread(seed=42, scale="small") as server:
+    with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END) as server:
         yield server
 
 
@@ -125,20 +116,32 @@ def test_manual_range_fetches_that_range_and_its_calendar(sandbox, env_for, data
                                                          "alphahome.sync_state", "alphahome.run_history"}
 
 
-def test_status_and_tasks_show_tables_and_runs(env_for, duckdb_url, tmp_path):
+def test_status_and_tasks_show_tables_and_runs(sandbox, env_for, duckdb_url, tmp_path):
     env = env_for(duckdb_url)
     before = run_cli(["tasks"], env, tmp_path)
-    assert before.returncode == 0 and "index_member_all" in before.stdout and "does not exist yet" in before.stdout
+    assert before.returncode == 0, before.stderr
+    assert "index_member_all" in before.stdout and "does not exist yet" in before.stdout
     done = run_cli(["tushare", "update", "--tasks", "stock_basic,adj_factor"], env, tmp_path)
     assert done.returncode == 0, done.stderr
     status = run_cli(["status"], env, tmp_path)
     assert status.returncode == 0, status.stderr
-    line = row_text(status.stdout, "tushare.adj_factor")
-    assert "success" in line and "10,413" in line, line  # rows of the small market
-    assert "never" in row_text(status.stdout, "tushare.income")
     listing = run_cli(["tasks"], env, tmp_path)
-    line = row_text(listing.stdout, "adj_factor")
-    assert "ts_code, trade_date" in line and "947" in line and "success" in line, line
+    assert listing.returncode == 0, listing.stderr
+    assert "tushare.adj_factor" in status.stdout and "adj_factor" in listing.stdout
+
+    # What the two tables print, as data (rich wraps the printed rows at the terminal's width).
+    settings = load_settings(None, environ=env).settings
+    rows = {row[0]: row for row in asyncio.run(_status_rows(settings)) or []}
+    truth = sandbox.market.truth("adj_factor")
+    adj = rows["tushare.adj_factor"]
+    assert adj[1] == f"{len(truth):,}" and adj[4] == "success", adj
+    assert adj[2].replace("-", "") == truth["trade_date"].max() == SANDBOX_END_ARG
+    assert rows["tushare.income"][3] == "never"
+    states, problem = asyncio.run(_states(settings))
+    assert problem is None
+    # One complete partition per trading day of the (pinned) market.
+    days = truth["trade_date"].nunique()
+    assert states["adj_factor"].startswith(f"{days:,} partition(s) complete; last run success"), states
 
 
 def test_production_wrapper_script_runs_the_update(env_for, duckdb_url, tmp_path):

@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from conftest import SANDBOX_END
 from test_update_support import run_update, sandbox_settings, table_differences, write_config
 
 from alphahome.sandbox.server import run_sandbox_in_thread
@@ -23,7 +24,7 @@ ALL = [spec.name for spec in CATALOGUE]
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with run_sandbox_in_thread(seed=42, scale="small") as server:
+    with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END) as server:
         yield server
 
 

@@ -11,9 +11,11 @@ import subprocess
 import time
 
 import pytest
+from conftest import SANDBOX_END
 from test_update_support import (
     alphahome_command,
     cli_env,
+    last_run_outcomes,
     run_cli,
     run_update,
     sandbox_settings,
@@ -43,13 +45,13 @@ FAULTS = FaultConfig(http5xx=0.06, delay=0.02, delay_seconds=2.5, truncate=0.04,
 
 @pytest.fixture(scope="module")
 def faulty_sandbox():
-    with run_sandbox_in_thread(seed=7, scale="small", time_scale=TIME_SCALE) as server:
+    with run_sandbox_in_thread(seed=7, scale="small", end_date=SANDBOX_END, time_scale=TIME_SCALE) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with run_sandbox_in_thread(seed=42, scale="small") as server:
+    with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END) as server:
         yield server
 
 
@@ -77,11 +79,10 @@ def test_permission_error_fails_that_task_clearly_and_the_rest_complete(sandbox,
     env = cli_env(database_url, sandbox.url, TOKEN_2000, config, schedule, points=5000)
     done = run_cli(["tushare", "update", "--tasks", "trade_cal,daily,income"], env, tmp_path)
     assert done.returncode == 1, done.stderr
-    line = next(row for row in done.stdout.splitlines() if row.startswith("│ income"))
-    assert "failed" in line
-    assert "income_vip" in done.stdout and "5000 points" in done.stdout
-    for name in ("trade_cal", "daily"):
-        assert "success" in next(row for row in done.stdout.splitlines() if row.startswith(f"│ {name}"))
+    outcomes = last_run_outcomes(database_url)
+    assert {name: status for name, (status, _) in outcomes.items()} == {
+        "trade_cal": "success", "daily": "success", "income": "failed"}
+    assert "income_vip" in outcomes["income"][1] and "5000 points" in outcomes["income"][1]
     assert table_differences(database_url, sandbox.market, ["trade_cal", "daily"]) == {}
     assert TOKEN_2000 not in done.stdout + done.stderr
     log = (tmp_path / "logs" / "update.log").read_text(encoding="utf-8")
@@ -106,7 +107,7 @@ def test_rejected_token_stops_at_once_with_exit_2_and_writes_nothing(sandbox, da
 
 def test_second_updater_is_refused_while_the_first_runs(database_url, tmp_path):
     # A slow sandbox keeps the first run busy for a few seconds.
-    with run_sandbox_in_thread(seed=42, scale="small", faults=FaultConfig(delay=1.0, delay_seconds=0.4)) as slow:
+    with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END, faults=FaultConfig(delay=1.0, delay_seconds=0.4)) as slow:
         config = write_config(tmp_path / "config.json", financial_start="20240101")
         schedule = write_schedule(tmp_path / "schedule.yaml", max_workers=1)
         env = cli_env(database_url, slow.url, TOKEN_5000, config, schedule)
@@ -128,7 +129,7 @@ def test_second_updater_is_refused_while_the_first_runs(database_url, tmp_path):
 
 
 def test_timeout_minutes_bounds_the_run_and_keeps_what_was_saved(duckdb_url, tmp_path):
-    with run_sandbox_in_thread(seed=42, scale="small", faults=FaultConfig(delay=1.0, delay_seconds=0.25)) as slow:
+    with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END, faults=FaultConfig(delay=1.0, delay_seconds=0.25)) as slow:
         config = write_config(tmp_path / "config.json", financial_start="20200101")
         settings = sandbox_settings(duckdb_url, slow.url, TOKEN_5000, config,
                                     **{"production.timeout_minutes": 0.05, "production.max_workers": 2})

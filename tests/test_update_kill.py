@@ -11,6 +11,7 @@ import subprocess
 import time
 
 import pytest
+from conftest import SANDBOX_END
 from test_update_support import (
     alphahome_command,
     cli_env,
@@ -36,7 +37,7 @@ KILL_AFTER = (6, 45, 110)
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with run_sandbox_in_thread(seed=42, scale="small") as server:
+    with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END) as server:
         yield server
 
 

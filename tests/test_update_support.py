@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from conftest import SANDBOX_END, SANDBOX_END_ARG
 
 from alphahome.config.loader import load_settings
 from alphahome.config.settings import Settings
@@ -61,13 +62,15 @@ def sandbox_settings(db_url: str, api_url: str, token: str, config: Path, *, poi
 
 def run_update(settings: Settings, request: UpdateRequest | None = None, *,
                limiter_time_scale: float = 1.0) -> UpdateReport:
-    """One in-process update (the same code path as the command, minus argument parsing and printing)."""
+    """One in-process update (the same code path as the command, minus argument parsing and printing);
+    without a request, a smart run of everything up to ``SANDBOX_END``."""
 
     async def go() -> UpdateReport:
         store = await SyncStore.open(settings)
         try:
             async with store.run_lock("tushare_update"):
-                updater = Updater(settings, store, request or UpdateRequest(), limiter_time_scale=limiter_time_scale)
+                updater = Updater(settings, store, request or UpdateRequest(today=SANDBOX_END),
+                                  limiter_time_scale=limiter_time_scale)
                 return await updater.run()
         finally:
             await store.close()
@@ -80,12 +83,17 @@ def cli_env(db_url: str, api_url: str, token: str, config: Path, schedule: Path,
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALPHAHOME_", "TUSHARE_", "DATABASE_URL"))}
     env.update(DATABASE_URL=db_url, TUSHARE_TOKEN=token, TUSHARE_API_URL=api_url,
                ALPHAHOME_TUSHARE_POINTS=str(points), ALPHAHOME_CONFIG=str(config),
-               ALPHAHOME_SCHEDULE_CONFIG=str(schedule))
+               ALPHAHOME_SCHEDULE_CONFIG=str(schedule),
+               COLUMNS="200")  # a fixed width for rich's tables; tests still assert on data where they can
     return env
 
 
 def alphahome_command(*args: str) -> list[str]:
-    """The ``alphahome`` console script, run with this interpreter."""
+    """The ``alphahome`` console script, run with this interpreter. A ``tushare update`` that names no
+    range or mode counts the pinned ``SANDBOX_END`` as today (``--mode smart --end-date``), like the
+    sandboxes the tests start (see conftest.py)."""
+    if tuple(args[:2]) == ("tushare", "update") and not {"--mode", "--start-date", "--end-date"} & set(args):
+        args = (*args, "--mode", "smart", "--end-date", SANDBOX_END_ARG)
     return [sys.executable, "-c", "from alphahome.cli import main; main()", *args]
 
 
@@ -135,6 +143,20 @@ async def stored_frame(db_url: str, dataset: str) -> pd.DataFrame:
         quoted = ", ".join(f'"{n}"' for n in names)
         table = await db.fetch_arrow(f'SELECT {quoted} FROM tushare."{spec.table_name}"')
     return pd.DataFrame({n: table.column(n).to_pylist() for n in names})
+
+
+def last_run_outcomes(db_url: str, kind: str = "tushare") -> dict[str, tuple[str, str]]:
+    """Task -> (status, error) of its latest recorded run: what a run reported, read as data rather than
+    from a rich table that wraps at the terminal's width."""
+    from alphahome.storage import bookkeeping as bk
+    from alphahome.storage import open_backend
+
+    async def read() -> pd.DataFrame:
+        async with open_backend(db_url) as db:
+            return await bk.last_runs(db, kind=kind)  # type: ignore[arg-type]
+
+    runs = asyncio.run(read())
+    return {str(r["task"]): (str(r["status"]), str(r["error"] or "")) for r in runs.to_dict("records")}
 
 
 def table_differences(db_url: str, market: Any, datasets: Iterable[str]) -> dict[str, str]:
