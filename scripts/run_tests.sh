@@ -2,6 +2,8 @@
 # The test command: installs what the tests need, starts a throwaway PostgreSQL cluster on a free loopback
 # port, runs pytest against it (and DuckDB temp files), and stops the cluster however the run ends.
 # Usage: scripts/run_tests.sh [pytest args...]      (works from any directory, and twice in a row)
+# Tests run on 2 pytest-xdist workers (tests marked xdist_group stay on one worker) unless the arguments
+# choose (-n N, -n 0, -p no:xdist) or PYTEST_WORKERS says otherwise. Quick tier: -m "not slow".
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,7 +61,13 @@ export ALPHAHOME_TEST_PG_URL="postgresql://alphahome:${PG_PASSWORD}@127.0.0.1:${
 echo "==> running pytest"
 cd "$ROOT"
 set +e
-"$PYTHON" -m pytest "$@"
+PARALLEL=(-n "${PYTEST_WORKERS:-2}" --dist loadgroup)
+for arg in "$@"; do
+  case "$arg" in
+    -n|-n[0-9]*|--numprocesses|--numprocesses=*|no:xdist|-pno:xdist) PARALLEL=() ;;
+  esac
+done
+"$PYTHON" -m pytest "${PARALLEL[@]}" "$@"
 status=$?
 set -e
 exit $status
