@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+import pytest
 from test_pit_oracle import Oracle, assert_frame_matches, build_database
 
 from alphahome.pit import query as pq
@@ -155,6 +156,7 @@ def _typed(raw: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@pytest.mark.slow
 def test_sandbox_market_matches_oracle(database_url: str) -> None:
     """The sandbox's small market (restatements, late reports, NULL dates, duplicates, express and forecast
     ahead of reports, industry moves) through storage, the SQL answers against the oracle."""

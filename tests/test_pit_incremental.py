@@ -139,6 +139,7 @@ async def _scenario(url: str) -> None:
             assert_same_rows(await table_rows(backend, target), before[target], f"full rebuild {target}")
 
 
+@pytest.mark.slow
 def test_incremental_equals_full(database_url: str) -> None:
     asyncio.run(_scenario(database_url))
 

@@ -506,6 +506,7 @@ def check_no_look_ahead(db: Any, oracle: Oracle) -> None:
     no_look_ahead()
 
 
+@pytest.mark.slow
 def test_pit_tables_match_the_oracle(database_url: str, raw_data: dict[str, pd.DataFrame], oracle: Oracle) -> None:
     """One build per backend, then every query kind against the oracle."""
     from alphahome.storage import open_sync

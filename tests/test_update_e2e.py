@@ -28,6 +28,7 @@ def sandbox():
         yield server
 
 
+@pytest.mark.slow
 def test_full_update_equals_truth_and_second_run_fetches_nothing_complete(sandbox, database_url, tmp_path):
     market = sandbox.market
     today = market.end_date

@@ -55,6 +55,7 @@ def sandbox():
         yield server
 
 
+@pytest.mark.slow
 def test_injected_faults_still_give_exactly_the_truth(faulty_sandbox, database_url, tmp_path):
     server = faulty_sandbox
     config = write_config(tmp_path / "config.json", financial_start="20230101")
@@ -81,7 +82,7 @@ def test_permission_error_fails_that_task_clearly_and_the_rest_complete(sandbox,
     assert done.returncode == 1, done.stderr
     outcomes = last_run_outcomes(database_url)
     assert {name: status for name, (status, _) in outcomes.items()} == {
-        "trade_cal": "success", "daily": "success", "income": "failed"}
+        "trade_cal": "success", "stock_basic": "success", "daily": "success", "income": "failed"}
     assert "income_vip" in outcomes["income"][1] and "5000 points" in outcomes["income"][1]
     assert table_differences(database_url, sandbox.market, ["trade_cal", "daily"]) == {}
     assert TOKEN_2000 not in done.stdout + done.stderr
@@ -105,9 +106,12 @@ def test_rejected_token_stops_at_once_with_exit_2_and_writes_nothing(sandbox, da
     assert sandbox.stats.total_calls <= 4  # stopped at once, not after every task tried
 
 
+@pytest.mark.slow
 def test_second_updater_is_refused_while_the_first_runs(database_url, tmp_path):
-    # A slow sandbox keeps the first run busy for a few seconds.
-    with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END, faults=FaultConfig(delay=1.0, delay_seconds=0.4)) as slow:
+    # A very slow sandbox keeps the first run busy however long the second takes to start on a loaded
+    # machine; once the second has been refused, the sandbox answers at full speed again.
+    with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END,
+                               faults=FaultConfig(delay=1.0, delay_seconds=3.0)) as slow:
         config = write_config(tmp_path / "config.json", financial_start="20240101")
         schedule = write_schedule(tmp_path / "schedule.yaml", max_workers=1)
         env = cli_env(database_url, slow.url, TOKEN_5000, config, schedule)
@@ -122,24 +126,33 @@ def test_second_updater_is_refused_while_the_first_runs(database_url, tmp_path):
             assert second.returncode != 0
             assert "another run is in progress" in second.stderr
             assert f"pid {first.pid}" in second.stderr
+            assert first.poll() is None  # the two runs overlapped
         finally:
+            slow.faults = FaultConfig()
             _out, err = first.communicate(timeout=120)
         assert first.returncode == 0, err
         assert os.path.exists(tmp_path / "logs" / "update.log")
 
 
 def test_timeout_minutes_bounds_the_run_and_keeps_what_was_saved(duckdb_url, tmp_path):
-    with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END, faults=FaultConfig(delay=1.0, delay_seconds=0.25)) as slow:
-        config = write_config(tmp_path / "config.json", financial_start="20200101")
-        settings = sandbox_settings(duckdb_url, slow.url, TOKEN_5000, config,
+    with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END) as server:
+        # One call at a time, each answered after 1 s: income's ~27 batches would take ~27 s.
+        config = write_config(tmp_path / "config.json", financial_start="20200101",
+                              extra={"income": {"concurrent_limit": 1}})
+        fast = sandbox_settings(duckdb_url, server.url, TOKEN_5000, config)
+        first = run_update(fast, UpdateRequest(tasks=("trade_cal", "stock_basic"), today=SANDBOX_END))
+        assert first.exit_code == 0
+        server.faults = FaultConfig(delay=1.0, delay_seconds=1.0)
+        settings = sandbox_settings(duckdb_url, server.url, TOKEN_5000, config,
                                     **{"production.timeout_minutes": 0.05, "production.max_workers": 2})
         started = time.monotonic()
-        report = run_update(settings, UpdateRequest(tasks=("trade_cal", "income"), today=slow.market.end_date))
+        report = run_update(settings, UpdateRequest(tasks=("income",), today=SANDBOX_END))
         elapsed = time.monotonic() - started
+        server.faults = FaultConfig()
     assert report.timed_out and report.exit_code == 1
-    assert elapsed < 3 * 60 * 0.05 + 5  # stopped near the limit (3 s), not after the ~27 slow income batches
+    assert elapsed < 15  # stopped near the limit (3 s), not after the ~27 s all of income takes
     by_name = {r.dataset: r for r in report.results}
-    assert by_name["trade_cal"].status == "success"
     assert by_name["income"].status in ("partial", "failed")
     assert "timed out" in (by_name["income"].error or "")
-    assert table_differences(duckdb_url, slow.market, ["trade_cal"]) == {}
+    # What an earlier run saved stays untouched.
+    assert table_differences(duckdb_url, server.market, ["trade_cal", "stock_basic"]) == {}

@@ -75,6 +75,7 @@ def _assert_complete_partitions_hold_their_rows(db_url: str, market) -> None:
         assert normalised_rows(keep_stored, name) == normalised_rows(keep_truth, name), name
 
 
+@pytest.mark.slow
 def test_sigkill_at_several_points_then_rerun_equals_one_clean_run(sandbox, database_url, tmp_path):
     config = write_config(tmp_path / "config.json", financial_start="20230101")
     schedule = write_schedule(tmp_path / "schedule.yaml", max_workers=4)

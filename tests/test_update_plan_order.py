@@ -49,6 +49,7 @@ def _daily_requests(sandbox: SandboxServer, db_url: str, tmp_path, monkeypatch, 
     return [tuple(sorted(r.items())) for b in plan.batches for r in b.requests]
 
 
+@pytest.mark.slow
 def test_daily_plan_is_the_same_whichever_dependency_finishes_first(sandbox, tmp_path, monkeypatch):
     # stock_basic last: daily's calendar is ready first, and daily must still wait for the stock count.
     stock_list_last = _daily_requests(sandbox, f"duckdb:///{tmp_path / 'a.duckdb'}", tmp_path, monkeypatch,
