@@ -35,10 +35,11 @@ WHOLE_STOCK = "DATE '1900-01-01'"
 def _changed(param: int, by_period: bool) -> tuple[str, int]:
     """The "changed row" condition binding (watermark, window start, source) from ``$param + 1``."""
     w, lo, src = param + 1, param + 2, param + 3
-    period = " AND d.end_date = r.end_date" if by_period else ""
+    # Uncorrelated IN: PostgreSQL hashes the drift list once (a correlated EXISTS under OR ran per row).
+    key, cols = ("(r.ts_code, r.end_date)", "d.ts_code, d.end_date") if by_period else ("r.ts_code", "d.ts_code")
     return (
-        f"(r.update_time > ${w} OR (r.update_time > ${lo} AND EXISTS (SELECT 1 FROM {quote(DRIFT_TABLE)} d "
-        f"WHERE d.source = ${src} AND d.ts_code = r.ts_code{period})))",
+        f"(r.update_time > ${w} OR (r.update_time > ${lo} AND {key} IN (SELECT {cols} FROM {quote(DRIFT_TABLE)} d "
+        f"WHERE d.source = ${src})))",
         param + 3,
     )
 
