@@ -75,19 +75,24 @@ def latest_intervals_sql(
 
     Period p answers from ``h_p``, the ``valid_from`` of its first state row that does (values once known
     stay known), and stays the latest until a later period answers: ``min(h_q)`` over q > p. A state row of
-    p then holds from its ``valid_from`` to the sooner of its ``valid_to`` and that date.
+    p then holds from its ``valid_from`` to the sooner of its ``valid_to`` and that date. Only state rows
+    meeting the range are read: a period answering before ``start`` answers at ``start`` (its row valid
+    then meets the range), so ``max(h_p, start)`` — all the range needs — comes from them alone.
     """
     qualified = f"pit.{quote(table)}"
     latest_to = "LEAST(r.valid_to, n.next_h)"
+    in_range = dialect.overlaps("t.valid_from", "t.valid_to", start, end)
+    row_in_range = dialect.overlaps("r.valid_from", "r.valid_to", start, end)
     return (
-        f"WITH h AS (SELECT ts_code, end_date, MIN(valid_from) AS h FROM {qualified} t "
-        f"WHERE {answers('t', rule_fields)} AND valid_from <= {end}{code_filter} "
+        f"WITH h AS (SELECT ts_code, end_date, MIN(GREATEST(valid_from, {start})) AS h FROM {qualified} t "
+        f"WHERE {answers('t', rule_fields)} AND {in_range}{code_filter} "
         f"GROUP BY ts_code, end_date), "
         f"n AS (SELECT ts_code, end_date, MIN(h) OVER (PARTITION BY ts_code ORDER BY end_date DESC "
         f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS next_h FROM h) "
         f"SELECT r.ts_code, r.valid_from AS latest_from, {latest_to} AS latest_to, r.{quote(column)} AS value "
         f"FROM {qualified} r JOIN n ON n.ts_code = r.ts_code AND n.end_date = r.end_date "
-        f"WHERE {answers('r', rule_fields)} AND ({latest_to} IS NULL OR r.valid_from < {latest_to}) "
+        f"WHERE {answers('r', rule_fields)} AND {row_in_range} "
+        f"AND ({latest_to} IS NULL OR r.valid_from < {latest_to}) "
         f"AND {dialect.overlaps('r.valid_from', latest_to, start, end)} "
         f"ORDER BY r.ts_code, r.valid_from"
     )
