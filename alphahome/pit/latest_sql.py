@@ -7,9 +7,9 @@ when the query asks for ``roe``) does not hide the last period that answers it.
 The PIT tables store, per row, ``latest_from``/``latest_to``: when p is the stock's latest period with *any*
 version known. That period is never older than F's latest (F's latest has a version too), so a cross-section
 reads those rows by their interval index and falls back, only for the stocks whose latest row has every
-field of F NULL, to the newest earlier period valid at D that answers F (a ``LATERAL … LIMIT 1`` per such
-stock, walking the ``(ts_code, end_date, valid_from)`` primary key backwards). The common case stays one
-interval look-up.
+field of F NULL, to the newest earlier period valid at D that answers F (PostgreSQL: a ``LATERAL … LIMIT 1``
+per such stock, walking the ``(ts_code, end_date, valid_from)`` primary key backwards; DuckDB: one hash
+join). The common case stays one interval look-up.
 
 Whether a period answers F is read from its state row: a Tushare field f is not NULL in the state at D
 exactly when some version known at D carries f (the field-wise as-of value). ``f_sq``/``f_ttm`` count as f
@@ -50,19 +50,29 @@ def latest_rows_sql(
     out_f = "f.*" if columns is None else ", ".join(f"f.{quote(c)}" for c in columns)
     # The fallback: the newest earlier period whose state at `day` answers the query. Every state row of a
     # known period is valid from its first knowledge date on, so one row per earlier period qualifies.
-    fallback = (
-        f"SELECT {inner} FROM {qualified} f "
-        f"WHERE f.ts_code = l.ts_code AND f.end_date < l.end_date "
-        f"AND f.valid_from <= {day} AND (f.valid_to IS NULL OR {day} < f.valid_to) "
-        f"AND {answers('f', rule_fields)} ORDER BY f.end_date DESC LIMIT 1"
-    )
+    valid = f"f.valid_from <= {day} AND (f.valid_to IS NULL OR {day} < f.valid_to)"
+    if dialect.is_postgres:
+        # One backward primary-key scan per stock to fall back on, stopping at the first answer.
+        fallback = (
+            f"SELECT {out_f} FROM l CROSS JOIN LATERAL (SELECT {inner} FROM {qualified} f "
+            f"WHERE f.ts_code = l.ts_code AND f.end_date < l.end_date AND {valid} "
+            f"AND {answers('f', rule_fields)} ORDER BY f.end_date DESC LIMIT 1) f "
+            f"WHERE NOT {answers('l', rule_fields)}"
+        )
+    else:
+        # DuckDB: one hash join of the table's rows valid at the day against those stocks (its LATERAL
+        # … LIMIT 1 decorrelates into something slower).
+        fallback = (
+            f"SELECT {out_f} FROM {qualified} f JOIN (SELECT ts_code, end_date FROM l "
+            f"WHERE NOT {answers('l', rule_fields)}) m ON f.ts_code = m.ts_code AND f.end_date < m.end_date "
+            f"WHERE {valid} AND {answers('f', rule_fields)} "
+            f"QUALIFY ROW_NUMBER() OVER (PARTITION BY f.ts_code ORDER BY f.end_date DESC) = 1"
+        )
     return (
         f"WITH l AS (SELECT {inner} FROM {qualified} "
         f"WHERE latest_from IS NOT NULL AND {dialect.covers('latest_from', 'latest_to', day)}{code_filter}) "
         f"SELECT * FROM (SELECT {out_l} FROM l WHERE {answers('l', rule_fields)} "
-        f"UNION ALL "
-        f"SELECT {out_f} FROM l CROSS JOIN LATERAL ({fallback}) f WHERE NOT {answers('l', rule_fields)}) u "
-        f"ORDER BY ts_code"
+        f"UNION ALL {fallback}) u ORDER BY ts_code"
     )
 
 
