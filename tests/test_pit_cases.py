@@ -141,10 +141,11 @@ def test_hand_made_cases(database_url: str) -> None:
         assert sql["revenue"].tolist() == [260.0]
         sql = db.fetch_df("SELECT ts_code, l1_code FROM pit.industry_as_of(CAST('2020-05-31' AS DATE))")
         assert sql.to_dict("records") == [{"ts_code": "A", "l1_code": "X"}]
-        # A's express versions are balance versions too (empty ones here): the period is known, no value
+        # A's express versions are balance versions too, but empty ones here: no balance field is known, so
+        # no period of A answers a balance query (the latest-report rule), while the period itself exists
         bal = db.fetch_df(f"SELECT ts_code, end_date, total_assets FROM pit.balance_as_of({day})")
-        assert bal["ts_code"].tolist() == ["A"] and bal["end_date"].tolist() == [pd.Timestamp("2020-09-30")]
-        assert bal["total_assets"].isna().all()
+        assert bal.empty and pq.as_of("balance", "2020-12-01", db=db).empty
+        assert len(pq.period_as_of("balance", "2020-09-30", "2020-12-01", db=db)) == 1
         assert db.fetch_df(f"SELECT * FROM pit.indicators_period_as_of({day}, {day})").empty
 
 

@@ -44,7 +44,8 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         (["--table", "income", "--date", "2020-13-01"], "not a calendar date"),
         (["--table", "income", "--date", "yesterday"], "expected a date"),
         (["--table", "income", "--date", "20200101", "--fields", "revenue,bogus"], "bogus"),
-        (["--table", "industry", "--date", "20200101", "--fields", "revenue"], "--fields does not apply"),
+        (["--table", "industry", "--date", "20200101", "--fields", "revenue"],
+         "unknown field(s) for industry_classification: revenue (valid: l1_code"),
     ],
 )
 def test_query_bad_input_exits_2(args: list[str], message: str, env: None, capsys: pytest.CaptureFixture[str],

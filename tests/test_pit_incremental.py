@@ -204,3 +204,65 @@ async def _wide_change(url: str) -> None:
 def test_wide_change_rebuilds_whole_table(database_url: str) -> None:
     """An incremental build whose changes touch most of the table rebuilds it whole (same rows)."""
     asyncio.run(_wide_change(database_url))
+
+
+async def _right_after_a_build(url: str) -> None:
+    """With the default one-hour safety margin, everything below was loaded within the margin."""
+    from alphahome.pit.watermarks import WATERMARK_SPEC, WINDOW_SPEC
+    from alphahome.storage import open_backend
+
+    raw = generate_raw(seed=21, n_stocks=4)
+    async with open_backend(url) as backend:
+        await load_raw(backend, raw)
+        first = await run_pit_update(backend, list(TARGETS), "full")
+        assert [r.status for r in first] == ["success"] * 4, first
+
+        async def state() -> dict[str, pd.DataFrame]:
+            out = {t: await table_rows(backend, t) for t in TARGETS}
+            for spec in (WATERMARK_SPEC, WINDOW_SPEC):
+                out[spec.name] = await backend.fetch_df(
+                    f"SELECT * FROM alphahome.{spec.name} ORDER BY {', '.join(spec.key)}")
+            return out
+
+        async def assert_current(context: str) -> None:
+            before = await state()
+            again = await run_pit_update(backend, list(TARGETS), "incremental")
+            assert [(r.status, r.slices, r.mode) for r in again] == [("current", 0, "incremental")] * 4, again
+            after = await state()
+            for name, frame in before.items():  # nothing written: rows, watermarks and windows as they were
+                pd.testing.assert_frame_equal(after[name], frame, obj=f"{context}: {name}")
+
+        await assert_current("right after the full build")
+        await load_raw(backend, raw)  # a sync that changed nothing
+        await assert_current("after a sync that changed nothing")
+
+        # One restatement, as a new version of one period (a new raw row): only that period's slice and
+        # the periods that read it are redone (income: p … p+4q; indicators: p … p+8q), nothing else
+        income = raw["income"]
+        base = income[(income["report_type"] == "1") & income["f_ann_date"].notna()].iloc[[5]].copy()
+        restated = base.assign(f_ann_date=base["f_ann_date"] + timedelta(days=400), revenue=base["revenue"] + 1.0)
+        await load_raw(backend, {"income": restated})
+        results = {r.target: r for r in await run_pit_update(backend, list(TARGETS), "incremental")}
+        assert (results["income_quarterly"].status, results["income_quarterly"].slices) == ("success", 5)
+        assert (results["financial_indicators"].status, results["financial_indicators"].slices) == ("success", 9)
+        assert results["balance_quarterly"].status == results["industry_classification"].status == "current"
+        builder = PitBuilder(backend, dialect_of(backend))
+        for target in TARGETS:
+            assert_same_rows(await table_rows(backend, target), await full_rows(builder, backend, target),
+                             f"after the restatement: {target}")
+
+        # A correction of that same row in place (same key, loaded within the margin): again that slice only
+        await load_raw(backend, {"income": restated.assign(revenue=restated["revenue"] + 1.0)})
+        results = {r.target: r for r in await run_pit_update(backend, list(TARGETS), "incremental")}
+        assert results["income_quarterly"].slices == 5 and results["financial_indicators"].slices == 9
+        for target in TARGETS:
+            assert_same_rows(await table_rows(backend, target), await full_rows(builder, backend, target),
+                             f"after the correction: {target}")
+        await assert_current("after the correction was built")
+
+
+def test_incremental_right_after_a_build_does_nothing(database_url: str) -> None:
+    """`pit update --mode incremental` right after a full build, or after a sync that changed nothing, finds
+    nothing to do and writes nothing, although every raw row was loaded within the safety margin; one
+    restatement then redoes only its slices."""
+    asyncio.run(_right_after_a_build(database_url))

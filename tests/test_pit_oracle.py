@@ -287,9 +287,23 @@ class Oracle:
         ks = [v.k for v in self.versions_of(table, s, p) if v.k <= d]
         return max(ks) if ks else None
 
-    def latest(self, table: str, s: str, d: date) -> date | None:
-        known = [p for p in self.periods(table, s) if self.knowledge_date(table, s, p, d) is not None]
-        return max(known) if known else None
+    TABLE_FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "income_quarterly": (*INCOME_ITEMS, "basic_eps"),
+        "balance_quarterly": BALANCE_ITEMS,
+        "financial_indicators": (*FI_ITEMS, "roe_ttm", "roa_ttm", "gross_margin_ttm", "net_margin_ttm",
+                                 "revenue_yoy", "n_income_attr_p_yoy", "liab_to_assets"),
+    }
+
+    def latest(self, table: str, s: str, d: date, fields: tuple[str, ...] | None = None) -> date | None:
+        """The greatest period known at d in which one of ``fields`` (all the table's when None) is not
+        NULL; f_sq/f_ttm count as f."""
+        wanted = [f.removesuffix("_ttm").removesuffix("_sq") if table == "income_quarterly" else f
+                  for f in (fields or self.TABLE_FIELDS[table])]
+        for p in sorted(self.periods(table, s), reverse=True):
+            r = self.row(table, s, p, d)
+            if r is not None and any(r.get(f) is not None for f in wanted):
+                return p
+        return None
 
     def row(self, table: str, s: str, p: date, d: date) -> dict[str, Any] | None:
         """What period p of stock s looks like at d (None if nothing of it is known)."""
@@ -334,8 +348,8 @@ class Oracle:
             "liab_to_assets": div(self.V("balance", s, p, "total_liab", d), self.V("balance", s, p, "total_assets", d)),
         }
 
-    def as_of(self, table: str, s: str, d: date) -> dict[str, Any] | None:
-        p = self.latest(table, s, d)
+    def as_of(self, table: str, s: str, d: date, fields: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+        p = self.latest(table, s, d, fields)
         return None if p is None else self.row(table, s, p, d)
 
     def industry(self, s: str, d: date) -> dict[str, Any] | None:

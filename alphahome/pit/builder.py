@@ -25,11 +25,14 @@ from alphahome.pit.definitions import (
 )
 from alphahome.pit.dialect import Dialect, quote
 from alphahome.pit.slices import (
+    DRIFT_TABLE,
     ChangeSource,
     delete_slice_sql,
+    drift_sql,
     period_slice_sql,
     refresh_latest_sql,
     stock_slice_sql,
+    window_sql,
 )
 from alphahome.pit.statement_sql import SLICE_TABLE
 from alphahome.pit.tables import PIT_SCHEMA, SPECS, extra_ddl, function_ddl
@@ -41,6 +44,9 @@ Mode = Literal["incremental", "full"]
 #: Rows loaded this long before the watermark are looked at again: a sync transaction that started
 #: earlier but committed after the last build stamps its rows with its start time.
 SAFETY_MARGIN = timedelta(hours=1)
+
+#: Session-local table of this build's safety-window figures, stored with its watermarks.
+_WINDOW_NEW = "pit_window_new"
 
 #: An incremental build whose slices reach this share of the table's rows rebuilds the table whole.
 REBUILD_SHARE = 0.5
@@ -101,6 +107,7 @@ class PitBuilder:
         for spec in SPECS.values():
             await self.backend.ensure_table(spec)
         await self.backend.ensure_table(watermarks.WATERMARK_SPEC)
+        await self.backend.ensure_table(watermarks.WINDOW_SPEC)
         for statement in extra_ddl(self.dialect) + function_ddl(self.dialect):
             await self.backend.execute(statement)
 
@@ -117,12 +124,18 @@ class PitBuilder:
                 previous = await watermarks.load(conn, target)
                 effective: Mode = mode if previous else "full"
                 result.mode = effective
-                marks = await self._new_watermarks(conn, target, raw)
+                marks, origin = await self._new_watermarks(conn, target, raw)
+                # What this build sees of each safety window, before it reads anything (a row committed
+                # after this point is then seen as drift by the next build, never silently skipped).
+                await self._snapshot_windows(conn, target, marks, origin)
                 if effective == "full":
                     await self._full(conn, target, raw, result)
                 else:
                     await self._incremental(conn, target, raw, previous, result)
-                await watermarks.save(conn, target, marks, result.mode, datetime.now(UTC))
+                if result.status != "current" or marks != previous:
+                    await watermarks.save(conn, target, marks, result.mode, datetime.now(UTC))
+                    await self._save_windows(conn, target)
+                # (else nothing changed: the build writes nothing at all)
         except Exception as exc:  # one failed target must not hide the others' results
             log.exception("pit build of %s failed", target)
             result.status = "failed"
@@ -156,12 +169,21 @@ class PitBuilder:
         result: BuildResult,
     ) -> None:
         sources, params = self._change_sources(target, raw, previous)
+        # Stocks whose safety-window rows changed since the last build (a late commit): only their window
+        # rows are looked at again, not every row loaded within the margin.
+        drift_tables = [s.table for s in sources if s.has_since]
+        drift_params: list[Any] = [target]
+        for i, table in enumerate(drift_tables):
+            drift_params += [params[3 * i], params[3 * i + 1], table]
+        await conn.execute(f"DROP TABLE IF EXISTS {quote(DRIFT_TABLE)}")
+        await conn.execute(drift_sql(drift_tables, self.dialect, by_period=_by_period(target)), *drift_params)
         if target == "industry_classification":
             create = stock_slice_sql(sources, self.dialect)
         else:
             create = period_slice_sql(sources, self.dialect)
         await conn.execute(f"DROP TABLE IF EXISTS {quote(SLICE_TABLE)}")
         await conn.execute(create, *params)
+        await conn.execute(f"DROP TABLE IF EXISTS {quote(DRIFT_TABLE)}")
         # (The slice table is transactional: a failed build rolls it back with everything else.)
         result.slices = int(await conn.fetchval(f"SELECT COUNT(*) FROM {quote(SLICE_TABLE)}"))
         table = f"{PIT_SCHEMA}.{quote(target)}"
@@ -197,10 +219,11 @@ class PitBuilder:
 
     def _change_sources(
         self, target: str, raw: dict[str, set[str]], previous: dict[str, datetime | None]
-    ) -> tuple[list[ChangeSource], list[datetime]]:
-        """The raw tables to scan for changes, with the lower bound of each (None: a table never seen)."""
+    ) -> tuple[list[ChangeSource], list[Any]]:
+        """The raw tables to scan for changes and, per table seen before, the parameters of its "changed
+        row" condition: (last watermark, window start, table name)."""
         sources: list[ChangeSource] = []
-        params: list[datetime] = []
+        params: list[Any] = []
         for table in _raw_tables(target):
             if table not in raw or "update_time" not in raw[table]:
                 continue
@@ -208,35 +231,86 @@ class PitBuilder:
             # A table never seen, or empty at the last build: every row it holds now is new.
             sources.append(ChangeSource(table, _reach(target, table), has_since=since is not None))
             if since is not None:
-                params.append(since - self.margin)
+                params += [since, since - self.margin, table]
         return sources, params
+
+    async def _snapshot_windows(
+        self, conn: Any, target: str, marks: dict[str, datetime | None], origin: dict[str, str]
+    ) -> None:
+        """Fill the session table of this build's window figures (stored with the watermarks at the end).
+
+        A raw table whose watermark the target took from an upstream PIT target (indicators) takes that
+        target's stored figures too: they describe the rows it incorporated.
+        """
+        new = quote(_WINDOW_NEW)
+        await conn.execute(f"DROP TABLE IF EXISTS {new}")
+        await conn.execute(self.dialect.temp_table(
+            _WINDOW_NEW,
+            "SELECT CAST(NULL AS TEXT) AS source, CAST(NULL AS TEXT) AS ts_code, CAST(NULL AS DATE) AS end_date, "
+            "CAST(NULL AS BIGINT) AS n, CAST(NULL AS BIGINT) AS s WHERE 1 = 0",
+        ))
+        for table, mark in marks.items():
+            if mark is None:
+                continue
+            if table in origin:
+                await conn.execute(
+                    f"INSERT INTO {new} (source, ts_code, end_date, n, s) "
+                    "SELECT source, ts_code, end_date, row_count, stamp_sum "
+                    "FROM alphahome.pit_window WHERE target = $1 AND source = $2",
+                    origin[table], table,
+                )
+                continue
+            window = window_sql(table, self.dialect, "CAST($2 AS TIMESTAMPTZ)", "CAST($3 AS TIMESTAMPTZ)",
+                                by_period=_by_period(target))
+            await conn.execute(
+                f"INSERT INTO {new} (source, ts_code, end_date, n, s) "
+                f"SELECT CAST($1 AS TEXT), ts_code, end_date, n, s FROM ({window}) w",
+                table, mark - self.margin, mark,
+            )
+
+    async def _save_windows(self, conn: Any, target: str) -> None:
+        """Replace ``target``'s stored window figures by this build's (inside its transaction)."""
+        new = quote(_WINDOW_NEW)
+        await conn.execute("DELETE FROM alphahome.pit_window WHERE target = $1", target)
+        await conn.execute(
+            "INSERT INTO alphahome.pit_window (target, source, ts_code, end_date, row_count, stamp_sum) "
+            f"SELECT CAST($1 AS TEXT), source, ts_code, end_date, n, s FROM {new}",
+            target,
+        )
+        await conn.execute(f"DROP TABLE IF EXISTS {new}")
 
     async def _new_watermarks(
         self, conn: Any, target: str, raw: dict[str, set[str]]
-    ) -> dict[str, datetime | None]:
-        """The newest update_time of each raw table this target reads.
+    ) -> tuple[dict[str, datetime | None], dict[str, str]]:
+        """The newest update_time of each raw table this target reads, and for the marks taken from an
+        upstream PIT target, which one.
 
         For financial_indicators the statement tables' marks are those the income/balance targets have
         incorporated, not the raw tables' own: its derived columns read those PIT tables, so it may not
         claim raw rows they have not seen yet.
         """
         marks: dict[str, datetime | None] = {}
+        origin: dict[str, str] = {}
         upstream: dict[str, dict[str, datetime | None]] = {}
         for table in _raw_tables(target):
             if table not in raw or "update_time" not in raw[table]:
                 continue
             if target == "financial_indicators" and table in _INDICATOR_UPSTREAM:
-                seen: list[datetime | None] = []
+                seen: dict[str, datetime | None] = {}
                 for statement_target in _INDICATOR_UPSTREAM[table]:
                     if statement_target not in upstream:
                         upstream[statement_target] = await watermarks.load(conn, statement_target)
-                    seen.append(upstream[statement_target].get(table))
+                    seen[statement_target] = upstream[statement_target].get(table)
                 # The older of the two marks (express feeds both statements); None if either saw nothing.
-                marks[table] = None if any(m is None for m in seen) else min(m for m in seen if m)
+                if any(m is None for m in seen.values()):
+                    marks[table] = None
+                else:
+                    oldest = min(seen, key=lambda t: (seen[t], t))
+                    marks[table], origin[table] = seen[oldest], oldest
                 continue
             value = await conn.fetchval(f"SELECT MAX(update_time) FROM tushare.{quote(table)}")
             marks[table] = watermarks.as_datetime(value)
-        return marks
+        return marks, origin
 
     def select_sql(self, target: str, raw: dict[str, set[str]], *, sliced: bool = False) -> str:
         """The SELECT computing ``target``'s rows from the raw tables (``raw``: their columns), in the
@@ -291,6 +365,11 @@ def _raw_tables(target: str) -> list[str]:
                 tables.append(t)
         return tables
     return ["index_member_all"]
+
+
+def _by_period(target: str) -> bool:
+    """Whether ``target``'s raw tables are sliced by (stock, period); industry membership is by stock."""
+    return target != "industry_classification"
 
 
 def _reach(target: str, table: str) -> int:

@@ -7,6 +7,7 @@ configuration or an unreachable database — one clear line, nothing written.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 from typing import Any
 
@@ -15,11 +16,12 @@ import pandas as pd
 
 from alphahome.errors import ConfigError
 from alphahome.pit.builder import BuildResult
+from alphahome.pit.output import render_table, write_csv
 from alphahome.pit.query import (
     PitQueryError,
     as_of_async,
     industry_as_of_async,
-    output_columns,
+    query_columns,
     table_name,
     to_date,
 )
@@ -89,7 +91,10 @@ def _print_summary(results: list[BuildResult]) -> None:
                    "industry_classification|industry.")
 @click.option("--date", "day", required=True, help="As-of date, YYYY-MM-DD or YYYYMMDD.")
 @click.option("--codes", default=None, help="Comma-separated ts_codes (default: every stock).")
-@click.option("--fields", default=None, help="Comma-separated Tushare field names (default: all).")
+@click.option("--fields", default=None,
+              help="Comma-separated columns (default: all): Tushare field names, f_sq / f_ttm of income flow "
+                   "items, or l1_code … l3_name for industry. The latest period is the newest answering "
+                   "one of them.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config.json to read.")
 def query_command(table: str, day: str, codes: str | None, fields: str | None, fmt: str,
@@ -98,12 +103,8 @@ def query_command(table: str, day: str, codes: str | None, fields: str | None, f
     try:
         name = table_name(table)
         when = to_date(day, "--date")
-        field_list = [f for f in (fields or "").split(",") if f.strip()] or None
-        if name == "industry_classification":
-            if field_list:
-                raise PitQueryError("--fields does not apply to industry_classification")
-        else:
-            output_columns(name, field_list)  # validates the names before touching the database
+        field_list = [f.strip() for f in (fields or "").split(",") if f.strip()] or None
+        query_columns(name, field_list)  # validates the names before touching the database
     except PitQueryError as exc:
         raise click.UsageError(str(exc)) from None
     settings = _settings(config_path)
@@ -117,32 +118,23 @@ async def _query(settings: Any, name: str, when: Any, codes: str | None, fields:
 
     async with open_backend(settings.database.url, _pool(settings)) as backend:
         if name == "industry_classification":
-            return await industry_as_of_async(backend, when, codes)
+            return await industry_as_of_async(backend, when, codes, fields=fields)
         return await as_of_async(backend, name, when, codes, fields)
 
 
 def _print_frame(df: pd.DataFrame, fmt: str) -> None:
-    out = df.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d")
     if fmt == "csv":
-        sys.stdout.write(out.to_csv(index=False))
+        write_csv(df, sys.stdout)
         return
-    if out.empty:
+    if df.empty:
         click.echo("(no rows)")
         return
-    click.echo(out.to_string(index=False, na_rep="", float_format=_number))
+    click.echo(render_table(df, shutil.get_terminal_size().columns), nl=False)
 
 
 def _pool(settings: Any) -> dict[str, Any] | None:
     pool = settings.database.pool_config
     return pool.model_dump(exclude_none=True) if hasattr(pool, "model_dump") else pool
-
-
-def _number(x: float) -> str:
-    """Amounts in CNY with two decimals, ratios and per-share values with six significant digits."""
-    return f"{x:.2f}" if abs(x) >= 1e4 else f"{x:.6g}"
 
 
 def _settings(config_path: str | None) -> Any:

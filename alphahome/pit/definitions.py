@@ -228,6 +228,24 @@ class QueryShape:
     fields: tuple[str, ...]
     flow: frozenset[str] = field(default_factory=frozenset)
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every value column a query may name: each field, and ``f_sq``/``f_ttm`` after a flow field."""
+        out: list[str] = []
+        for f in self.fields:
+            out.append(f)
+            if f in self.flow:
+                out += [f"{f}_sq", f"{f}_ttm"]
+        return tuple(out)
+
+    def base(self, column: str) -> str:
+        """The field a column shows (``revenue_ttm`` -> ``revenue``; a field is its own base)."""
+        for suffix in ("_sq", "_ttm"):
+            stem = column.removesuffix(suffix)
+            if stem != column and stem in self.flow:
+                return stem
+        return column
+
 
 QUERY_SHAPES: dict[str, QueryShape] = {
     "income_quarterly": QueryShape("income_quarterly", tuple(INCOME.field_names), frozenset(INCOME.flow_fields)),

@@ -71,6 +71,12 @@ class Dialect:
         any real date, so priorities built on it decode with ``%`` on both engines."""
         return f"CAST({date_sql} - DATE '1900-01-01' AS BIGINT)"
 
+    def micros_since(self, ts_sql: str, base_sql: str) -> str:
+        """Microseconds from timestamp ``base`` to timestamp ``ts``, as a BIGINT."""
+        if self.is_postgres:
+            return f"CAST(EXTRACT(EPOCH FROM ({ts_sql}) - ({base_sql})) * 1000000 AS BIGINT)"
+        return f"(epoch_us({ts_sql}) - epoch_us({base_sql}))"
+
     def covers(self, from_sql: str, to_sql: str, date_param: str) -> str:
         """``from <= d < to`` (``to`` NULL = open) in the form the engine indexes best.
 

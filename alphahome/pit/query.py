@@ -26,6 +26,7 @@ from alphahome.errors import AlphaHomeError
 from alphahome.pit.definitions import INDUSTRY_LEVEL_COLUMNS, QUERY_SHAPES, resolve_table
 from alphahome.pit.dialect import Dialect, quote
 from alphahome.pit.industry_sql import LEVEL_COLUMNS
+from alphahome.pit.latest_sql import latest_intervals_sql, latest_rows_sql
 
 
 class PitQueryError(AlphaHomeError, ValueError):
@@ -68,23 +69,67 @@ def table_name(table: str) -> str:
         raise PitQueryError(str(exc)) from None
 
 
-def output_columns(table: str, fields: Sequence[str] | None) -> list[str]:
-    """The value columns ``as_of`` returns for ``fields`` (all when None): f, plus f_sq and f_ttm for flows."""
+def _names(fields: Sequence[str] | str | None) -> list[str]:
+    """Field names from a list or a comma-separated string, stripped, blanks dropped, first order kept."""
+    if fields is None:
+        return []
+    if isinstance(fields, str):
+        fields = fields.split(",")
+    return list(dict.fromkeys(f.strip() for f in fields if f and f.strip()))
+
+
+def _unknown(table: str, unknown: list[str], valid: Sequence[str]) -> PitQueryError:
+    return PitQueryError(
+        f"unknown field(s) for {table}: {', '.join(unknown)} (valid: {', '.join(valid)})"
+    )
+
+
+def output_columns(table: str, fields: Sequence[str] | str | None) -> list[str]:
+    """The value columns ``as_of`` returns for ``fields`` (all when None): a field f gives f, and for flow
+    items f_sq and f_ttm too; naming ``f_sq`` or ``f_ttm`` gives that column alone."""
     shape = QUERY_SHAPES.get(table)
     if shape is None:
         raise PitQueryError(f"{table} has no report fields (use industry_as_of)")
-    wanted = list(shape.fields) if not fields else [f.strip() for f in fields if f.strip()]
-    unknown = [f for f in wanted if f not in shape.fields]
+    wanted = _names(fields) or list(shape.fields)
+    valid = shape.columns
+    unknown = [f for f in wanted if f not in valid]
     if unknown:
-        raise PitQueryError(
-            f"unknown field(s) for {table}: {', '.join(unknown)} (known: {', '.join(shape.fields)})"
-        )
+        raise _unknown(table, unknown, valid)
     columns: list[str] = []
-    for f in dict.fromkeys(wanted):
+    for f in wanted:
         columns.append(f)
         if f in shape.flow:
             columns += [f"{f}_sq", f"{f}_ttm"]
-    return columns
+    return list(dict.fromkeys(columns))
+
+
+def rule_fields(table: str, fields: Sequence[str] | str | None) -> list[str]:
+    """The fields F that decide the latest period (docs/pit.md): those named, ``f_sq``/``f_ttm`` counting
+    as f, or every field of the table when none are named."""
+    shape = QUERY_SHAPES[table]
+    return list(dict.fromkeys(shape.base(c) for c in _names(fields))) or list(shape.fields)
+
+
+def industry_columns(fields: Sequence[str] | str | None = None, level: int | str | None = None) -> list[str]:
+    """The classification columns ``industry_as_of`` returns: ``fields`` (a subset of l1_code … l3_name, in
+    the order given), or the code and name of ``level``, or all six."""
+    wanted = _names(fields)
+    if wanted and level is not None:
+        raise PitQueryError("give the industry level or fields, not both")
+    if level is not None:
+        return list(INDUSTRY_LEVEL_COLUMNS[_level(level)])
+    unknown = [f for f in wanted if f not in LEVEL_COLUMNS]
+    if unknown:
+        raise _unknown("industry_classification", unknown, LEVEL_COLUMNS)
+    return wanted or list(LEVEL_COLUMNS)
+
+
+def query_columns(table: str, fields: Sequence[str] | str | None) -> list[str]:
+    """What ``alphahome pit query`` prints for ``table`` and ``--fields`` (validated, before any connection):
+    the value columns of a report table, or the classification columns of industry_classification."""
+    if table == "industry_classification":
+        return industry_columns(fields)
+    return output_columns(table, fields)
 
 
 def series_column(table: str, field: str) -> str:
@@ -92,9 +137,8 @@ def series_column(table: str, field: str) -> str:
     shape = QUERY_SHAPES.get(table)
     if shape is None:
         raise PitQueryError(f"{table} has no report fields")
-    allowed = set(shape.fields) | {f"{f}_{s}" for f in shape.flow for s in ("sq", "ttm")}
-    if field not in allowed:
-        raise PitQueryError(f"unknown field for {table}: {field!r} (known: {', '.join(sorted(allowed))})")
+    if field not in shape.columns:
+        raise _unknown(table, [field], shape.columns)
     return field
 
 
@@ -119,19 +163,15 @@ def _code_filter(codes: list[str] | None, first_param: int) -> tuple[str, tuple[
 
 
 def as_of_query(
-    dialect: Dialect, table: str, when: DateLike, codes: Any = None, fields: Sequence[str] | None = None
+    dialect: Dialect, table: str, when: DateLike, codes: Any = None, fields: Sequence[str] | str | None = None
 ) -> Query:
-    """SQL of :func:`as_of`: each stock's row whose "latest period" interval holds the date."""
+    """SQL of :func:`as_of`: each stock's row of its latest period answering ``fields`` at the date."""
     name = table_name(table)
     day = to_date(when)
     columns = output_columns(name, fields)
     code_sql, code_args = _code_filter(_codes(codes), 2)
-    select = ", ".join(["ts_code", "end_date", "knowledge_date", *(quote(c) for c in columns)])
-    sql = (
-        f"SELECT {select} FROM pit.{quote(name)} "
-        f"WHERE latest_from IS NOT NULL AND {dialect.covers('latest_from', 'latest_to', '$1')}"
-        f"{code_sql} ORDER BY ts_code"
-    )
+    sql = latest_rows_sql(dialect, name, ["ts_code", "end_date", "knowledge_date", *columns], rule_fields(name, fields),
+                          "CAST($1 AS DATE)", code_sql)
     return Query(sql, (day, *code_args), ("end_date", "knowledge_date"))
 
 
@@ -158,10 +198,13 @@ def period_as_of_query(
     return Query(sql, (p, day, *code_args), ("end_date", "knowledge_date"))
 
 
-def industry_query(dialect: Dialect, when: DateLike, codes: Any = None, level: int | str | None = None) -> Query:
+def industry_query(
+    dialect: Dialect, when: DateLike, codes: Any = None, level: int | str | None = None,
+    fields: Sequence[str] | str | None = None,
+) -> Query:
     """SQL of :func:`industry_as_of`."""
     day = to_date(when)
-    columns = list(LEVEL_COLUMNS) if level is None else list(INDUSTRY_LEVEL_COLUMNS[_level(level)])
+    columns = industry_columns(fields, level)
     code_sql, code_args = _code_filter(_codes(codes), 2)
     select = ", ".join(["ts_code", *(quote(c) for c in columns)])
     sql = (
@@ -195,9 +238,8 @@ def series_queries(
     )
     code_sql, code_args = _code_filter(_codes(codes), 3)
     intervals = Query(
-        f"SELECT ts_code, latest_from, latest_to, {quote(column)} AS value FROM pit.{quote(name)} "
-        f"WHERE latest_from IS NOT NULL AND {dialect.overlaps('latest_from', 'latest_to', '$1', '$2')}"
-        f"{code_sql} ORDER BY ts_code, latest_from",
+        latest_intervals_sql(dialect, name, column, rule_fields(name, [column]), "CAST($1 AS DATE)",
+                             "CAST($2 AS DATE)", code_sql),
         (first, last, *code_args),
         ("latest_from", "latest_to"),
     )
@@ -275,7 +317,7 @@ def dialect_of(db: Any) -> Dialect:
 
 
 async def as_of_async(
-    backend: Any, table: str, date: DateLike, codes: Any = None, fields: Sequence[str] | None = None
+    backend: Any, table: str, date: DateLike, codes: Any = None, fields: Sequence[str] | str | None = None
 ) -> pd.DataFrame:
     """:func:`as_of` on an async storage backend."""
     q = as_of_query(dialect_of(backend), table, date, codes, fields)
@@ -303,23 +345,26 @@ async def series_async(
 
 
 async def industry_as_of_async(
-    backend: Any, date: DateLike, codes: Any = None, level: int | str | None = None
+    backend: Any, date: DateLike, codes: Any = None, level: int | str | None = None,
+    fields: Sequence[str] | str | None = None,
 ) -> pd.DataFrame:
     """:func:`industry_as_of` on an async storage backend."""
-    q = industry_query(dialect_of(backend), date, codes, level)
+    q = industry_query(dialect_of(backend), date, codes, level, fields)
     return shape(await backend.fetch_df(q.sql, *q.args), q)
 
 
 def as_of(
-    table: str, date: DateLike, codes: Any = None, fields: Sequence[str] | None = None, *, db: Any = None
+    table: str, date: DateLike, codes: Any = None, fields: Sequence[str] | str | None = None, *, db: Any = None
 ) -> pd.DataFrame:
-    """The latest report known at ``date``, one row per stock.
+    """The latest report known at ``date`` that answers ``fields``, one row per stock (docs/pit.md).
 
-    Columns: ``ts_code``, ``end_date`` (the greatest period with a version known at ``date``),
-    ``knowledge_date`` (the newest knowledge date of that period's versions known then, ≤ ``date``), then
+    Columns: ``ts_code``, ``end_date`` (the greatest period whose state at ``date`` has at least one of
+    ``fields`` not NULL; every field of the table counts when none are named, ``f_sq``/``f_ttm`` count as
+    f), ``knowledge_date`` (the newest knowledge date of that period's versions known then, ≤ ``date``), then
     each field ``f`` (year-to-date, balance or ratio value known at ``date``) and, for income flow items,
-    ``f_sq`` (single quarter) and ``f_ttm``. ``table``: income_quarterly|income, balance_quarterly|balance,
-    financial_indicators|indicators. ``codes``: list or comma-separated string; ``fields``: Tushare names.
+    ``f_sq`` (single quarter) and ``f_ttm``; a named ``f_sq``/``f_ttm`` comes alone. ``table``:
+    income_quarterly|income, balance_quarterly|balance, financial_indicators|indicators. ``codes``: list or
+    comma-separated string; ``fields``: Tushare names (list or comma-separated string).
     """
     with _SyncHandle(db) as conn:
         q = as_of_query(dialect_of(conn), table, date, codes, fields)
@@ -344,7 +389,8 @@ def series(
     table: str, field: str, codes: Any, start: DateLike, end: DateLike, *, db: Any = None
 ) -> pd.DataFrame:
     """A panel for backtests: index = SSE trading days in [start, end], columns = ts_code, each cell the
-    ``field`` of the stock's latest report as known that day (NaN before anything is known).
+    ``field`` of the stock's latest report answering it as known that day (the rule of :func:`as_of` with
+    F = {field}; NaN before anything is known).
 
     ``codes``: None for every stock with a report in the range. ``field`` may be a flow item's
     ``f_sq``/``f_ttm`` too. Trading days come from tushare.trade_cal (SSE, is_open = 1).
@@ -358,12 +404,14 @@ def series(
 
 
 def industry_as_of(
-    date: DateLike, codes: Any = None, level: int | str | None = None, *, db: Any = None
+    date: DateLike, codes: Any = None, level: int | str | None = None, *, fields: Sequence[str] | str | None = None,
+    db: Any = None,
 ) -> pd.DataFrame:
     """Shenwan classification in force at ``date``: ``ts_code`` and ``l1_code … l3_name`` (or only the
-    code and name of ``level`` 1/2/3), one row per classified stock."""
+    code and name of ``level`` 1/2/3, or the ``fields`` named among those six), one row per classified
+    stock."""
     with _SyncHandle(db) as conn:
-        q = industry_query(dialect_of(conn), date, codes, level)
+        q = industry_query(dialect_of(conn), date, codes, level, fields)
         return shape(conn.fetch_df(q.sql, *q.args), q)
 
 

@@ -12,32 +12,92 @@ from dataclasses import dataclass
 from alphahome.pit.dialect import Dialect, quote
 from alphahome.pit.statement_sql import SLICE_TABLE
 
+#: Session-local table of (source, ts_code, end_date) whose safety-window rows differ from what the last
+#: build saw.
+DRIFT_TABLE = "pit_drift"
+
 
 @dataclass(frozen=True)
 class ChangeSource:
-    """Raw table ``table``, whose rows loaded after a bound timestamp (``has_since``; else all its rows)
-    count as changed, spreading ``reach`` quarters ahead."""
+    """Raw table ``table``, whose changed rows spread ``reach`` quarters ahead. With ``has_since`` a row
+    counts as changed when its update_time is after the last watermark, or inside the safety window
+    before it for a stock listed in the drift table; else every row counts."""
 
     table: str
     reach: int
     has_since: bool
 
 
+#: ``end_date`` of the window figures of a raw table sliced by stock only (index_member_all).
+WHOLE_STOCK = "DATE '1900-01-01'"
+
+
+def _changed(param: int, by_period: bool) -> tuple[str, int]:
+    """The "changed row" condition binding (watermark, window start, source) from ``$param + 1``."""
+    w, lo, src = param + 1, param + 2, param + 3
+    # Uncorrelated IN: PostgreSQL hashes the drift list once (a correlated EXISTS under OR ran per row).
+    key, cols = ("(r.ts_code, r.end_date)", "d.ts_code, d.end_date") if by_period else ("r.ts_code", "d.ts_code")
+    return (
+        f"(r.update_time > ${w} OR (r.update_time > ${lo} AND {key} IN (SELECT {cols} FROM {quote(DRIFT_TABLE)} d "
+        f"WHERE d.source = ${src})))",
+        param + 3,
+    )
+
+
+def window_sql(table: str, dialect: Dialect, lo_param: str, hi_param: str, *, by_period: bool) -> str:
+    """Per slice (stock and period, or stock), the count and update_time sum (µs after the window start)
+    of ``tushare.<table>``'s rows with update_time in (lo, hi]: ``ts_code, end_date, n, s``."""
+    micros = dialect.micros_since("update_time", lo_param)
+    period = "end_date" if by_period else WHOLE_STOCK
+    return (
+        f"SELECT ts_code, {period} AS end_date, COUNT(*) AS n, CAST(SUM({micros}) AS BIGINT) AS s "
+        f"FROM tushare.{quote(table)} "
+        f"WHERE update_time > {lo_param} AND update_time <= {hi_param} AND ts_code IS NOT NULL"
+        f"{' AND end_date IS NOT NULL' if by_period else ''} "
+        f"GROUP BY ts_code{', end_date' if by_period else ''}"
+    )
+
+
+def drift_sql(tables: list[str], dialect: Dialect, *, by_period: bool) -> str:
+    """CREATE the drift table: per source, the slices whose window rows now differ from the figures stored
+    in alphahome.pit_window for the target. Binds the target ($1), then (watermark, window start, source
+    name) per table, in order."""
+    parts = []
+    param = 1
+    for table in tables:
+        w, lo, src = param + 1, param + 2, param + 3
+        param += 3
+        window = window_sql(table, dialect, f"CAST(${lo} AS TIMESTAMPTZ)", f"CAST(${w} AS TIMESTAMPTZ)",
+                            by_period=by_period)
+        parts.append(
+            f"SELECT CAST(${src} AS TEXT) AS source, COALESCE(c.ts_code, p.ts_code) AS ts_code, "
+            f"COALESCE(c.end_date, p.end_date) AS end_date "
+            f"FROM ({window}) c "
+            f"FULL OUTER JOIN (SELECT ts_code, end_date, row_count AS n, stamp_sum AS s FROM alphahome.pit_window "
+            f"WHERE target = $1 AND source = ${src}) p ON p.ts_code = c.ts_code AND p.end_date = c.end_date "
+            f"WHERE c.n IS DISTINCT FROM p.n OR c.s IS DISTINCT FROM p.s"
+        )
+    if not parts:
+        parts.append("SELECT CAST(NULL AS TEXT) AS source, CAST(NULL AS TEXT) AS ts_code, "
+                     "CAST(NULL AS DATE) AS end_date WHERE 1 = 0")
+    return dialect.temp_table(DRIFT_TABLE, " UNION ALL ".join(parts))
+
+
 def period_slice_sql(sources: list[ChangeSource], dialect: Dialect) -> str:
     """CREATE the slice table (ts_code, qidx, end_date) of periods to redo.
 
-    Binds one timestamp parameter per source with ``has_since``, in order.
+    Binds (watermark, window start, source name) per source with ``has_since``, in order.
     """
     parts = []
     param = 0
     for s in sources:
-        where = ["ts_code IS NOT NULL", "end_date IS NOT NULL", dialect.is_quarter_end("end_date")]
+        where = ["r.ts_code IS NOT NULL", "r.end_date IS NOT NULL", dialect.is_quarter_end("r.end_date")]
         if s.has_since:
-            param += 1
-            where.append(f"update_time > ${param}")
+            changed, param = _changed(param, by_period=True)
+            where.append(changed)
         parts.append(
-            f"SELECT DISTINCT ts_code, {dialect.quarter_index('end_date')} AS qidx, {s.reach} AS reach "
-            f"FROM tushare.{quote(s.table)} WHERE {' AND '.join(where)}"
+            f"SELECT DISTINCT r.ts_code, {dialect.quarter_index('r.end_date')} AS qidx, {s.reach} AS reach "
+            f"FROM tushare.{quote(s.table)} r WHERE {' AND '.join(where)}"
         )
     if not parts:
         parts.append("SELECT CAST(NULL AS TEXT) AS ts_code, 0 AS qidx, 0 AS reach WHERE 1 = 0")
@@ -57,11 +117,11 @@ def stock_slice_sql(sources: list[ChangeSource], dialect: Dialect) -> str:
     parts = []
     param = 0
     for s in sources:
-        where = ["ts_code IS NOT NULL"]
+        where = ["r.ts_code IS NOT NULL"]
         if s.has_since:
-            param += 1
-            where.append(f"update_time > ${param}")
-        parts.append(f"SELECT ts_code FROM tushare.{quote(s.table)} WHERE {' AND '.join(where)}")
+            changed, param = _changed(param, by_period=False)
+            where.append(changed)
+        parts.append(f"SELECT r.ts_code FROM tushare.{quote(s.table)} r WHERE {' AND '.join(where)}")
     if not parts:
         parts.append("SELECT CAST(NULL AS TEXT) AS ts_code WHERE 1 = 0")
     return dialect.temp_table(SLICE_TABLE, f"SELECT DISTINCT ts_code FROM ({' UNION '.join(parts)}) c")

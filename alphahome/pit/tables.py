@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from alphahome.pit.definitions import BALANCE, INCOME, INDICATOR_FIELDS, StatementTable
+from alphahome.pit.definitions import BALANCE, INCOME, INDICATOR_FIELDS, QUERY_SHAPES, StatementTable
 from alphahome.pit.dialect import Dialect, quote
 from alphahome.pit.industry_sql import LEVEL_COLUMNS
+from alphahome.pit.latest_sql import latest_rows_sql
 from alphahome.storage.spec import Column, TableSpec
 
 PIT_SCHEMA = "pit"
@@ -104,9 +105,12 @@ def function_ddl(dialect: Dialect) -> list[str]:
     statements: list[str] = []
     for table, prefix in FUNCTION_PREFIX.items():
         qualified = f"{PIT_SCHEMA}.{quote(table)}"
-        statements.append(_function(
-            dialect, f"{prefix}_as_of", ["d"], qualified,
-            "latest_from IS NOT NULL AND latest_from <= {d} AND (latest_to IS NULL OR {d} < latest_to)",
+        # The latest period answering any field of the table (docs/pit.md, "Latest report").
+        name = f"{prefix}_as_of"
+        day = f"CAST({name}.d AS DATE)" if dialect.is_postgres else "CAST(d AS DATE)"
+        statements.append(_function_body(
+            dialect, name, ["d"], qualified,
+            latest_rows_sql(dialect, table, None, QUERY_SHAPES[table].fields, day),
         ))
         statements.append(_function(
             dialect, f"{prefix}_period_as_of", ["p", "d"], qualified,
@@ -121,14 +125,18 @@ def function_ddl(dialect: Dialect) -> list[str]:
 
 def _function(dialect: Dialect, name: str, params: list[str], table: str, where: str) -> str:
     if dialect.is_postgres:
-        args = ", ".join(f"{p} date" for p in params)
         cond = where.format(**{p: f"{name}.{p}" for p in params})
+    else:
+        cond = where.format(**{p: f"CAST({p} AS DATE)" for p in params})
+    return _function_body(dialect, name, params, table, f"SELECT * FROM {table} WHERE {cond} ORDER BY ts_code")
+
+
+def _function_body(dialect: Dialect, name: str, params: list[str], table: str, body: str) -> str:
+    """A set-returning SQL function (PostgreSQL) or table macro (DuckDB) whose rows are ``table``'s."""
+    if dialect.is_postgres:
+        args = ", ".join(f"{p} date" for p in params)
         return (
             f"CREATE OR REPLACE FUNCTION {PIT_SCHEMA}.{name}({args}) RETURNS SETOF {table} "
-            f"LANGUAGE sql STABLE AS $fn$ SELECT * FROM {table} WHERE {cond} ORDER BY ts_code $fn$"
+            f"LANGUAGE sql STABLE AS $fn$ {body} $fn$"
         )
-    cond = where.format(**{p: f"CAST({p} AS DATE)" for p in params})
-    return (
-        f"CREATE OR REPLACE MACRO {PIT_SCHEMA}.{name}({', '.join(params)}) AS TABLE "
-        f"SELECT * FROM {table} WHERE {cond} ORDER BY ts_code"
-    )
+    return f"CREATE OR REPLACE MACRO {PIT_SCHEMA}.{name}({', '.join(params)}) AS TABLE {body}"

@@ -27,6 +27,28 @@ WATERMARK_SPEC = TableSpec(
 )
 
 
+#: Per target, raw table and slice (stock and period; the stock for index_member_all): the rows of the
+#: safety window (update_time in (watermark − margin, watermark]) the build saw, as a count and a sum of
+#: their update_time offsets. An incremental build recomputes both over the same window: a slice whose
+#: figures differ had a row committed late (or changed since), and only its window rows are looked at
+#: again (docs/pit.md, "Updating").
+WINDOW_SPEC = TableSpec(
+    schema="alphahome",
+    name="pit_window",
+    columns=(
+        Column("target", "text", nullable=False),
+        Column("source", "text", nullable=False, description="raw table (schema tushare)"),
+        Column("ts_code", "text", nullable=False),
+        Column("end_date", "date", nullable=False, description="report period (1900-01-01: the whole stock)"),
+        Column("row_count", "bigint", description="raw rows of the stock in the window"),
+        Column("stamp_sum", "bigint", description="sum of their update_time, microseconds after the window start"),
+    ),
+    key=("target", "source", "ts_code", "end_date"),
+    track_update_time=False,
+    description="What each PIT target saw of the raw rows inside its watermark's safety window.",
+)
+
+
 async def load(conn: Any, target: str) -> dict[str, datetime | None]:
     """The stored watermarks of ``target`` (source -> timestamp); empty before its first build."""
     df = await conn.fetch_df(
