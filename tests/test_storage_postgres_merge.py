@@ -48,6 +48,15 @@ KEY_ONLY = TableSpec(
 
 LOG = TableSpec(schema="tushare", name="log", columns=(Column("message", "text"),), track_update_time=False)
 
+# Derived (as the PIT tables): rebuilt by its builder, not merged from a source, no update_time.
+DERIVED = TableSpec(
+    schema="tushare",
+    name="derived",
+    columns=(Column("ts_code", "text", nullable=False), Column("x", "double")),
+    key=("ts_code",),
+    track_update_time=False,
+)
+
 
 @pytest.fixture
 async def db(pg_url: str) -> AsyncIterator[Backend]:
@@ -70,13 +79,14 @@ def counts(result: UpsertResult) -> tuple[int, int, int]:
     return result.inserted, result.updated, result.unchanged
 
 
-async def test_tables_a_merge_updates_get_room_for_updates_others_do_not(db: Backend) -> None:
-    for spec in (DAILY, INCOME, KEY_ONLY, LOG):
+async def test_source_tables_a_merge_updates_get_room_for_updates_others_do_not(db: Backend) -> None:
+    for spec in (DAILY, INCOME, KEY_ONLY, LOG, DERIVED):
         await db.ensure_table(spec)
     assert await fillfactor(db, "tushare.daily") == str(pgb.MERGE_FILLFACTOR)
     assert await fillfactor(db, "tushare.income") == str(pgb.MERGE_FILLFACTOR)
     assert await fillfactor(db, "tushare.key_only") is None  # no value column: never updated in place
     assert await fillfactor(db, "tushare.log") is None  # append-only
+    assert await fillfactor(db, "tushare.derived") is None
 
 
 async def test_an_existing_table_adopts_the_fillfactor_unless_its_owner_chose_one(db: Backend) -> None:

@@ -587,11 +587,11 @@ async def _write(
 #: upper bound; small batches use what they need). Restored right after the merge.
 MERGE_WORK_MEM = "256MB"
 
-#: Heap fillfactor of tables whose rows a merge can update in place (a key and value columns). Half of
-#: each page stays free, so the new version of a changed row fits beside the old one: a heap-only-tuple
-#: (HOT) update, which writes no index entry (neither index holds a value column). A restated batch then
-#: merges about 2.5× faster in server CPU; the price is about twice the heap size on disk (indexes are
-#: unchanged). See docs/postgres_storage.md.
+#: Heap fillfactor of the tables a merge updates in place: keyed source tables with value columns whose
+#: ``update_time`` the merge maintains (raw Tushare data). Half of each page stays free, so the new
+#: version of a changed row fits beside the old one: a heap-only-tuple (HOT) update, which writes no index
+#: entry (no index holds a value column). The price is about twice the heap on disk (indexes unchanged).
+#: Derived tables (PIT, bookkeeping: no ``update_time``) keep the default. See docs/postgres_storage.md.
 MERGE_FILLFACTOR = 50
 
 #: First server major version with MERGE (older ones take the UPDATE + INSERT path).
@@ -599,9 +599,12 @@ MERGE_STATEMENT_VERSION = 15
 
 
 def merge_fillfactor(spec: TableSpec) -> int | None:
-    """The fillfactor ``spec``'s table is created with: :data:`MERGE_FILLFACTOR` when a merge can update
-    its rows in place (keyed, with value columns), else ``None`` (the server's default, 100)."""
-    return MERGE_FILLFACTOR if spec.key and spec.value_columns else None
+    """The fillfactor ``spec``'s table is created with: :data:`MERGE_FILLFACTOR` for a table whose rows
+    a merge updates in place (a key, value columns, ``update_time`` tracked), else ``None`` (the
+    server's default, 100)."""
+    if spec.key and spec.value_columns and spec.track_update_time:
+        return MERGE_FILLFACTOR
+    return None
 
 
 def _merge_statement_sql(spec: TableSpec, stage: str) -> str:
