@@ -1,17 +1,20 @@
 """The PostgreSQL backend: one asyncpg pool, bulk writes by binary COPY, set-based merges.
 
-``merge`` streams the batch by binary COPY into a temporary staging table, then, under a per-table
-transaction advisory lock, runs two set-based statements::
+``merge`` (:func:`merge_batch`) streams the batch by binary COPY into a temporary staging table, then,
+under a per-table transaction advisory lock, runs one set-based statement (PostgreSQL 15+)::
 
-    UPDATE target t SET … FROM stage s WHERE <same key> AND (t.values) IS DISTINCT FROM (s.values)
-    INSERT INTO target SELECT … FROM stage s WHERE NOT EXISTS (SELECT 1 FROM target t WHERE <same key>)
+    MERGE INTO target t USING stage s ON <same key>
+      WHEN MATCHED AND (t.values) IS DISTINCT FROM (s.values) THEN UPDATE SET …, update_time = now()
+      WHEN NOT MATCHED THEN INSERT …
 
-Identical rows are touched by neither (unchanged rows are skipped, ``update_time`` moves only with a real
-change). This beats one ``INSERT … ON CONFLICT DO UPDATE … WHERE distinct``, measured on 1M ``daily`` rows:
-ON CONFLICT locks every conflicting row (a WAL record and a dirtied page each) before its WHERE skips
-it, writes a lock record on top of each update, and pays speculative insertion for every new row — about
-half the speed for changed and for new rows. The advisory lock serialises concurrent merges into the same
-table, so the NOT EXISTS of one cannot miss rows another is inserting: no unique violation, no duplicate.
+Identical rows are left alone (``update_time`` moves only with a real change). Older servers take two
+statements (UPDATE changed, then INSERT … WHERE NOT EXISTS). Tables a merge can update in place are made
+with a fillfactor of 50 (:data:`MERGE_FILLFACTOR`), so a changed row's new version fits on its own page:
+a heap-only-tuple update, which writes no index entry. Measured on 1M ``daily`` rows
+(docs/postgres_storage.md), that and the single join merge a fully restated batch at twice the speed of
+the seed's ``INSERT … ON CONFLICT DO UPDATE``, which also locks every conflicting row and pays speculative
+insertion for every new one. The advisory lock serialises concurrent merges into the same table, so one
+cannot miss rows another is inserting: no unique violation, no duplicate.
 
 Keys with nullable columns are ``UNIQUE NULLS NOT DISTINCT`` (PostgreSQL 15+), and the merge matches them
 with ``IS NOT DISTINCT FROM``, so NULL matches NULL. With the ``citus`` extension, tables whose spec names
@@ -401,6 +404,7 @@ class PostgresBackend(_PostgresSession, Backend):
                 else:
                     for statement in added_column_statements(spec, existing, POSTGRES_TYPES, _NOW):
                         await conn.execute(statement)
+                    await _adopt_merge_fillfactor(conn, spec)
                 for index in spec.indexes:
                     await conn.execute(
                         f"CREATE INDEX IF NOT EXISTS {quote_ident(object_name(spec.name, 'idx', index))} "
@@ -504,7 +508,23 @@ def _create_table_sql(spec: TableSpec) -> str:
         else:
             name = object_name(spec.name, "pkey")
             defs.append(f"CONSTRAINT {quote_ident(name)} PRIMARY KEY ({column_list(spec.key)})")
-    return f"CREATE TABLE IF NOT EXISTS {table_ref(spec)} ({', '.join(defs)})"
+    fillfactor = merge_fillfactor(spec)
+    storage = f" WITH (fillfactor = {fillfactor})" if fillfactor else ""
+    return f"CREATE TABLE IF NOT EXISTS {table_ref(spec)} ({', '.join(defs)}){storage}"
+
+
+async def _adopt_merge_fillfactor(conn: asyncpg.Connection, spec: TableSpec) -> None:
+    """Give an existing table (made before the merge fillfactor) :func:`merge_fillfactor`, unless its
+    owner set a fillfactor of their own. It applies to pages written from now on: the first restatement
+    of old rows moves them to such pages (or ``VACUUM FULL`` rewrites the table at once)."""
+    fillfactor = merge_fillfactor(spec)
+    if fillfactor is None:
+        return
+    options = await conn.fetchval(
+        "SELECT reloptions FROM pg_class WHERE oid = $1::text::regclass", table_ref(spec)
+    )
+    if not any(option.startswith("fillfactor=") for option in options or ()):
+        await conn.execute(f"ALTER TABLE {table_ref(spec)} SET (fillfactor = {int(fillfactor)})")
 
 
 # -- bulk writes -----------------------------------------------------------------------------------------------
@@ -550,7 +570,7 @@ async def _write(
 ) -> UpsertResult:
     if mode == "merge":
         with _database_errors(f"merging into {spec.qualified_name}"):
-            return await _merge(conn, spec, table)
+            return await merge_batch(conn, spec, table)
     try:
         await _copy_into(conn, spec.schema, spec.name, spec, table)
     except asyncpg.UniqueViolationError as exc:
@@ -567,16 +587,54 @@ async def _write(
 #: upper bound; small batches use what they need). Restored right after the merge.
 MERGE_WORK_MEM = "256MB"
 
+#: Heap fillfactor of the tables a merge updates in place: keyed source tables with value columns whose
+#: ``update_time`` the merge maintains (raw Tushare data). Half of each page stays free, so the new
+#: version of a changed row fits beside the old one: a heap-only-tuple (HOT) update, which writes no index
+#: entry (no index holds a value column). The price is about twice the heap on disk (indexes unchanged).
+#: Derived tables (PIT, bookkeeping: no ``update_time``) keep the default. See docs/postgres_storage.md.
+MERGE_FILLFACTOR = 50
 
-def _update_changed_sql(spec: TableSpec, stage: str) -> str:
+#: First server major version with MERGE (older ones take the UPDATE + INSERT path).
+MERGE_STATEMENT_VERSION = 15
+
+
+def merge_fillfactor(spec: TableSpec) -> int | None:
+    """The fillfactor ``spec``'s table is created with: :data:`MERGE_FILLFACTOR` for a table whose rows
+    a merge updates in place (a key, value columns, ``update_time`` tracked), else ``None`` (the
+    server's default, 100)."""
+    if spec.key and spec.value_columns and spec.track_update_time:
+        return MERGE_FILLFACTOR
+    return None
+
+
+def _merge_statement_sql(spec: TableSpec, stage: str) -> str:
+    """One MERGE: a single join of stage and table; changed rows updated, new rows inserted, identical
+    rows left alone (``update_time`` moves only with a real change)."""
     values = spec.value_columns
-    assignments = [f"{quote_ident(c)} = s.{quote_ident(c)}" for c in values]
+    cols = spec.column_names
+    insert_cols = cols + ([UPDATE_TIME_COLUMN] if spec.track_update_time else [])
+    insert_values = column_list(cols, "s") + (f", {_NOW}" if spec.track_update_time else "")
+    sql = (
+        f"MERGE INTO {table_ref(spec)} AS t USING {qualified('pg_temp', stage)} AS s "
+        f"ON {key_match_condition(spec, 't', 's')} "
+    )
+    if values:
+        sql += f"WHEN MATCHED AND {distinct_values_condition(values, 't', 's')} THEN UPDATE SET {_assignments(spec)} "
+    return sql + f"WHEN NOT MATCHED THEN INSERT ({column_list(insert_cols)}) VALUES ({insert_values})"
+
+
+def _assignments(spec: TableSpec) -> str:
+    assignments = [f"{quote_ident(c)} = s.{quote_ident(c)}" for c in spec.value_columns]
     if spec.track_update_time:
         assignments.append(f"{quote_ident(UPDATE_TIME_COLUMN)} = {_NOW}")
+    return ", ".join(assignments)
+
+
+def _update_changed_sql(spec: TableSpec, stage: str) -> str:
     return (
-        f"UPDATE {table_ref(spec)} AS t SET {', '.join(assignments)} "
+        f"UPDATE {table_ref(spec)} AS t SET {_assignments(spec)} "
         f"FROM {qualified('pg_temp', stage)} AS s "
-        f"WHERE {key_match_condition(spec, 't', 's')} AND {distinct_values_condition(values, 't', 's')}"
+        f"WHERE {key_match_condition(spec, 't', 's')} AND {distinct_values_condition(spec.value_columns, 't', 's')}"
     )
 
 
@@ -591,25 +649,80 @@ def _insert_new_sql(spec: TableSpec, stage: str) -> str:
     )
 
 
+def _matched_count_sql(spec: TableSpec, stage: str) -> str:
+    return (
+        f"SELECT count(*) FROM {qualified('pg_temp', stage)} AS s "
+        f"WHERE EXISTS (SELECT 1 FROM {table_ref(spec)} AS t WHERE {key_match_condition(spec, 't', 's')})"
+    )
+
+
+#: This transaction's inserted and updated row counts of one table, so far (the statistics collector's
+#: per-transaction counters; MERGE's command tag gives only their sum before PostgreSQL 17).
+_XACT_WRITES_SQL = (
+    "SELECT pg_stat_get_xact_tuples_inserted($1::text::regclass), pg_stat_get_xact_tuples_updated($1::text::regclass), "
+    "current_setting('track_counts')::boolean"
+)
+
+
 def _status_count(status: str) -> int:
     """Rows affected, from a command tag such as ``UPDATE 12`` or ``INSERT 0 12``."""
     return int(status.rsplit(" ", 1)[-1])
 
 
-async def _merge(conn: asyncpg.Connection, spec: TableSpec, table: pa.Table) -> UpsertResult:
-    # Always inside a transaction: ON COMMIT DROP (or the rollback) removes the stage whatever happens.
+async def _stage_batch(conn: asyncpg.Connection, spec: TableSpec, table: pa.Table) -> str:
+    """COPY the batch into a new temporary table (dropped at commit at the latest); returns its name."""
     stage = f"_alphahome_stage_{next(_stage_names)}"
     stage_cols = ", ".join(f"{quote_ident(c.name)} {POSTGRES_TYPES[c.type]}" for c in spec.columns)
     await conn.execute(f"CREATE TEMP TABLE {quote_ident(stage)} ({stage_cols}) ON COMMIT DROP")
     await _copy_into(conn, "pg_temp", stage, spec, table)
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", advisory_lock_key(f"merge:{spec.qualified_name}"))
-    previous_work_mem = await conn.fetchval("SELECT current_setting('work_mem')")
-    await conn.execute("SELECT set_config('work_mem', $1, true)", MERGE_WORK_MEM)
+    return stage
+
+
+async def _merge_statement(conn: asyncpg.Connection, spec: TableSpec, stage: str, rows: int) -> UpsertResult:
+    """Merge the stage with one MERGE statement (PostgreSQL 15+)."""
+    target = table_ref(spec)
+    ins0, upd0, counted = await conn.fetchrow(_XACT_WRITES_SQL, target)
+    matched = None if counted else await conn.fetchval(_matched_count_sql(spec, stage))
+    written = _status_count(await conn.execute(_merge_statement_sql(spec, stage)))
+    if matched is None:
+        ins1, upd1, _ = await conn.fetchrow(_XACT_WRITES_SQL, target)
+        inserted, updated = ins1 - ins0, upd1 - upd0
+        if inserted + updated != written:  # never expected; the counts must not lie, so fail loudly
+            raise StorageError(f"MERGE wrote {written} rows but the statistics counted {inserted + updated}")
+    else:  # track_counts is off: the counters stay at zero, so the matches were counted beforehand
+        inserted = rows - matched
+        updated = written - inserted
+    return UpsertResult(inserted=inserted, updated=updated, unchanged=rows - inserted - updated)
+
+
+async def _merge_update_insert(
+    conn: asyncpg.Connection, spec: TableSpec, stage: str, rows: int
+) -> UpsertResult:
+    """Merge the stage with UPDATE of changed rows, then INSERT of new ones (servers before MERGE)."""
     updated = inserted = 0
     if spec.value_columns:
         updated = _status_count(await conn.execute(_update_changed_sql(spec, stage)))
-    if updated < table.num_rows:  # when every staged row was an update, none can be new
+    if updated < rows:  # when every staged row was an update, none can be new
         inserted = _status_count(await conn.execute(_insert_new_sql(spec, stage)))
+    return UpsertResult(inserted=inserted, updated=updated, unchanged=rows - inserted - updated)
+
+
+async def merge_batch(conn: asyncpg.Connection, spec: TableSpec, table: pa.Table) -> UpsertResult:
+    """Merge a prepared batch (spec's columns, keys de-duplicated) into ``spec``'s table on ``conn``,
+    which must be inside a transaction.
+
+    Steps: binary COPY into a temporary stage; the per-table advisory lock (concurrent merges into one
+    table queue here, so none misses rows another is inserting); one set-based statement — MERGE on
+    PostgreSQL 15+, else UPDATE changed + INSERT new. See docs/postgres_storage.md for the measurements.
+    """
+    stage = await _stage_batch(conn, spec, table)
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", advisory_lock_key(f"merge:{spec.qualified_name}"))
+    previous_work_mem = await conn.fetchval("SELECT current_setting('work_mem')")
+    await conn.execute("SELECT set_config('work_mem', $1, true)", MERGE_WORK_MEM)
+    if conn.get_server_version().major >= MERGE_STATEMENT_VERSION:
+        result = await _merge_statement(conn, spec, stage, table.num_rows)
+    else:
+        result = await _merge_update_insert(conn, spec, stage, table.num_rows)
     await conn.execute("SELECT set_config('work_mem', $1, true)", previous_work_mem)
     await conn.execute(f"DROP TABLE {qualified('pg_temp', stage)}")
-    return UpsertResult(inserted=inserted, updated=updated, unchanged=table.num_rows - inserted - updated)
+    return result
