@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from alphahome.errors import ConfigError, ConnectionFailed, RunLockHeld
-from alphahome.storage import open_backend, open_sync
+from alphahome.storage import DuckDBOptions, open_backend, open_sync
 from alphahome.storage.spec import Column, TableSpec
 
 LOCK = "tushare-update"
@@ -156,7 +156,7 @@ def test_unknown_pool_setting_is_a_config_error() -> None:
 async def test_duckdb_file_held_by_another_process(duckdb_url: str) -> None:
     async with Holder(HOLD_DUCKDB_OPEN, duckdb_url) as proc:
         with pytest.raises(ConnectionFailed) as excinfo:
-            await open_backend(duckdb_url).connect()
+            await open_backend(duckdb_url, duckdb=DuckDBOptions(lock_wait_seconds=0)).connect()
     message = str(excinfo.value)
     assert f"in use by another process (PID {proc.pid})" in message
     assert "one writing process at a time" in message

@@ -128,7 +128,7 @@ def test_manual_range_fetches_that_range_and_its_calendar(sandbox, env_for, data
 def test_status_and_tasks_show_tables_and_runs(env_for, duckdb_url, tmp_path):
     env = env_for(duckdb_url)
     before = run_cli(["tasks"], env, tmp_path)
-    assert before.returncode == 0 and "index_member_all" in before.stdout and "does not exist yet" in before.stdout
+    assert before.returncode == 0 and "index_member_all" in before.stdout and "does not exist yet" in before.stdout  # a note: no database file yet
     done = run_cli(["tushare", "update", "--tasks", "stock_basic,adj_factor"], env, tmp_path)
     assert done.returncode == 0, done.stderr
     status = run_cli(["status"], env, tmp_path)

@@ -16,12 +16,12 @@ from typing import Any
 
 import pandas as pd
 
+from alphahome.api import update_async
 from alphahome.config.loader import load_settings
 from alphahome.config.settings import Settings
 from alphahome.sources.tushare.fields import api_fields
 from alphahome.tasks.catalogue import CATALOGUE, get_dataset
-from alphahome.tasks.sync_store import SyncStore
-from alphahome.updater.updater import Updater, UpdateReport, UpdateRequest
+from alphahome.updater.updater import UpdateReport, UpdateRequest
 
 #: Financial history before this has no rows in the small sandbox (its periods start two years before its
 #: market data); tests start there to avoid ~100 empty period calls per dataset. The planner's own default
@@ -63,16 +63,7 @@ def run_update(settings: Settings, request: UpdateRequest | None = None, *,
                limiter_time_scale: float = 1.0) -> UpdateReport:
     """One in-process update (the same code path as the command, minus argument parsing and printing)."""
 
-    async def go() -> UpdateReport:
-        store = await SyncStore.open(settings)
-        try:
-            async with store.run_lock("tushare_update"):
-                updater = Updater(settings, store, request or UpdateRequest(), limiter_time_scale=limiter_time_scale)
-                return await updater.run()
-        finally:
-            await store.close()
-
-    return asyncio.run(go())
+    return asyncio.run(update_async(settings, request or UpdateRequest(), limiter_time_scale=limiter_time_scale))
 
 
 def cli_env(db_url: str, api_url: str, token: str, config: Path, schedule: Path, points: int = 5000) -> dict[str, str]:

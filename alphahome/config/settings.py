@@ -6,6 +6,9 @@ built-in defaults. Unknown keys are errors (``extra="forbid"``), so a typo never
     database.url                  postgresql://user:pass@host:port/db, postgres://…, or duckdb:///path/file.duckdb
                                   (``duckdb:///~/x.duckdb`` and relative paths allowed; ``duckdb:////abs/x.duckdb``)
     database.pool_config.*        keyword arguments of ``asyncpg.create_pool`` (see :class:`PoolConfig`)
+    database.duckdb_lock_wait_seconds  how long a DuckDB writer waits for a file another process holds (60)
+    database.duckdb_memory_limit  DuckDB's memory cap: a size ("4GB") or a share of RAM ("50%", the default)
+    database.duckdb_threads       DuckDB's worker threads (default: one per CPU core)
     api.tushare_token             the 56-hex-char Tushare token (better: the TUSHARE_TOKEN variable)
     api.tushare_api_url           where the client POSTs (default http://api.tushare.pro)
     api.tushare_points            the account's points tier: 120, 2000, 5000, 10000 or 15000
@@ -28,7 +31,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import unquote, urlsplit
 
 from pydantic import (
@@ -43,13 +46,21 @@ from pydantic import (
 )
 
 from alphahome.config.masking import describe_value, mask_url_password, url_password
+from alphahome.storage.options import (
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
+    DEFAULT_LOCK_WAIT_SECONDS,
+    DuckDBOptions,
+    memory_limit_problem,
+)
 
 DEFAULT_DATABASE_URL = "duckdb:///~/.alphahome/alphahome.duckdb"
 DEFAULT_API_URL = "http://api.tushare.pro"
 POINTS_TIERS = (120, 2000, 5000, 10000, 15000)
 DEFAULT_POOL_SIZE = 10
 DEFAULT_CONNECT_TIMEOUT = 30.0
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+#: The log levels every command and the scheduling file accept (the one list of them).
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
 _DATE_FORMS = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 
@@ -188,6 +199,9 @@ class DatabaseSettings(_Model):
 
     url: str = DEFAULT_DATABASE_URL
     pool_config: PoolConfig = Field(default_factory=PoolConfig)
+    duckdb_lock_wait_seconds: float = Field(DEFAULT_LOCK_WAIT_SECONDS, ge=0)
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    duckdb_threads: int | None = Field(None, ge=1)
 
     @field_validator("url")
     @classmethod
@@ -198,10 +212,25 @@ class DatabaseSettings(_Model):
             raise ValueError(problem)
         return value
 
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        problem = memory_limit_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value.strip()
+
+    def duckdb_options(self) -> DuckDBOptions:
+        """The settings every DuckDB connection gets (see docs/architecture.md)."""
+        return DuckDBOptions(self.duckdb_memory_limit, self.duckdb_threads, self.duckdb_lock_wait_seconds)
+
     def __repr_args__(self) -> Any:
         # The URL may carry the password: a repr in a traceback or log must not.
         yield "url", self.masked_url
         yield "pool_config", self.pool_config
+        yield "duckdb_lock_wait_seconds", self.duckdb_lock_wait_seconds
+        yield "duckdb_memory_limit", self.duckdb_memory_limit
+        yield "duckdb_threads", self.duckdb_threads
 
     @property
     def backend(self) -> Literal["duckdb", "postgresql"]:
@@ -295,9 +324,7 @@ class ProductionSchedule(_Model):
     max_workers: int = Field(3, ge=1)
     max_retries: int = Field(3, ge=0)
     retry_delay: float = Field(5, ge=0)
-    log_level: Annotated[
-        Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)
-    ] = "INFO"
+    log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
     log_file: Annotated[str | None, BeforeValidator(_blank_to_none)] = "logs/tushare_production_update.log"
     timeout_minutes: float = Field(120, gt=0)
     enable_dry_run: bool = False

@@ -13,6 +13,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from alphahome.config.settings import LOG_LEVELS
 from alphahome.errors import ConfigError
 from alphahome.pit.builder import BuildResult
 from alphahome.pit.query import (
@@ -24,8 +25,6 @@ from alphahome.pit.query import (
     to_date,
 )
 from alphahome.pit.update import parse_targets, run_pit_update
-
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @click.group("pit")
@@ -67,9 +66,9 @@ def run_update_command(*, targets: tuple[str, ...] = (), mode: str = "incrementa
 
 
 async def _update(settings: Any, targets: list[str], mode: str, parallel: bool, workers: int) -> list[BuildResult]:
-    from alphahome.storage import open_backend
+    from alphahome.storage.configured import opened_backend
 
-    async with open_backend(settings.database.url, _pool(settings)) as backend:
+    async with opened_backend(settings) as backend:
         return await run_pit_update(backend, targets, mode, parallel=parallel, workers=workers)  # type: ignore[arg-type]
 
 
@@ -113,9 +112,9 @@ def query_command(table: str, day: str, codes: str | None, fields: str | None, f
 
 
 async def _query(settings: Any, name: str, when: Any, codes: str | None, fields: list[str] | None) -> pd.DataFrame:
-    from alphahome.storage import open_backend
+    from alphahome.storage.configured import opened_backend
 
-    async with open_backend(settings.database.url, _pool(settings)) as backend:
+    async with opened_backend(settings, read_only=True) as backend:
         if name == "industry_classification":
             return await industry_as_of_async(backend, when, codes)
         return await as_of_async(backend, name, when, codes, fields)
@@ -133,11 +132,6 @@ def _print_frame(df: pd.DataFrame, fmt: str) -> None:
         click.echo("(no rows)")
         return
     click.echo(out.to_string(index=False, na_rep="", float_format=_number))
-
-
-def _pool(settings: Any) -> dict[str, Any] | None:
-    pool = settings.database.pool_config
-    return pool.model_dump(exclude_none=True) if hasattr(pool, "model_dump") else pool
 
 
 def _number(x: float) -> str:
