@@ -45,13 +45,14 @@ from pydantic import (
     model_validator,
 )
 
-from alphahome.config.masking import describe_value, mask_url_password, url_password
+from alphahome.config.masking import describe_value
 from alphahome.storage.options import (
     DEFAULT_DUCKDB_MEMORY_LIMIT,
     DEFAULT_LOCK_WAIT_SECONDS,
     DuckDBOptions,
     memory_limit_problem,
 )
+from alphahome.storage.url import database_url_problem, mask_url, parse_database_url, url_password
 
 DEFAULT_DATABASE_URL = "duckdb:///~/.alphahome/alphahome.duckdb"
 DEFAULT_API_URL = "http://api.tushare.pro"
@@ -80,40 +81,6 @@ def parse_date(value: object) -> date:
             except ValueError:
                 raise ValueError(f"{text!r} is not a calendar date") from None
     raise ValueError(f"expected a date as YYYYMMDD or YYYY-MM-DD, got {describe_value(value)}")
-
-
-def database_url_problem(url: str) -> str | None:
-    """What is wrong with a database URL, in words that never repeat its password; None if it is usable."""
-    expected = "expected postgresql://user:password@host:port/dbname or duckdb:///path/to/file.duckdb"
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return f"not a database URL: {expected}"
-    scheme = scheme.lower()
-    if scheme == "duckdb":
-        if not rest.startswith("/"):
-            return "a DuckDB URL has three slashes and no host: duckdb:///path/to/file.duckdb"
-        if not rest[1:].strip():
-            return "the DuckDB URL has no file path: expected duckdb:///path/to/file.duckdb"
-        return None
-    if scheme not in ("postgresql", "postgres"):
-        shown = f"'{scheme}://'" if re.fullmatch(r"[a-z0-9+.\-]{1,20}", scheme) else "in the URL"
-        return f"unsupported scheme {shown}: {expected}"
-    parts = urlsplit(url)
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return (
-            "the port is not a number between 1 and 65535 (if the user name or password contains "
-            "@ : / ? or #, percent-encode it, e.g. @ as %40)"
-        )
-    if not parts.hostname:
-        return f"the URL names no host: {expected}"
-    dbname = parts.path.lstrip("/")
-    if not dbname:
-        return f"the URL names no database: {expected}"
-    if "/" in dbname:
-        return "the database name contains '/' (a password with / ? or # must be percent-encoded)"
-    return None
 
 
 def _blank_to_none(value: object) -> object:
@@ -235,14 +202,13 @@ class DatabaseSettings(_Model):
     @property
     def backend(self) -> Literal["duckdb", "postgresql"]:
         """``"duckdb"`` or ``"postgresql"``."""
-        return "duckdb" if self.url.lower().startswith("duckdb:") else "postgresql"
+        return "duckdb" if parse_database_url(self.url).kind == "duckdb" else "postgresql"
 
     @property
     def duckdb_path(self) -> Path | None:
-        """The DuckDB file (``~`` expanded; relative paths stay relative to the working directory), else None."""
-        if self.backend != "duckdb":
-            return None
-        return Path(unquote(self.url.partition("://")[2][1:])).expanduser()
+        """The DuckDB file, as the backend opens it (see ``alphahome.storage.url``), else None."""
+        parsed = parse_database_url(self.url)
+        return Path(parsed.path) if parsed.kind == "duckdb" and not parsed.in_memory else None
 
     @property
     def password(self) -> str | None:
@@ -253,7 +219,7 @@ class DatabaseSettings(_Model):
     @property
     def masked_url(self) -> str:
         """The URL with its password replaced by ``***``: safe to print."""
-        return mask_url_password(self.url)
+        return mask_url(self.url)
 
 
 class ApiSettings(_Model):

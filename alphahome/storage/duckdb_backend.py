@@ -63,6 +63,8 @@ CAPABILITIES = Capabilities(
     statement_timeout=False,
     pool=False,
 )
+#: Rows written per statement (see ``_write_in_transaction``); overridable for measurements.
+WRITE_SLICE_ROWS = int(os.environ.get("ALPHAHOME_DUCKDB_SLICE_ROWS", "250000"))
 #: How often a connect waiting for a held file tries again.
 _LOCK_POLL_SECONDS = 0.2
 
@@ -323,22 +325,28 @@ class DuckDBBackend(_DuckDBSession, Backend):
         self, con: duckdb.DuckDBPyConnection, spec: TableSpec, table: pa.Table, mode: UpsertMode
     ) -> UpsertResult:
         own_transaction = not self._in_transaction
-        name = f"_alphahome_batch_{next(_batch_names)}"
-        con.register(name, table)
+        if own_transaction:
+            con.execute("BEGIN TRANSACTION")
         try:
+            result = UpsertResult()
+            # In slices: DuckDB's hash join of a merge holds one slice, not the whole batch (a 1M-row
+            # merge stays within 150 MB above its input). Keys are unique across the batch, so slices
+            # never touch each other's rows.
+            for offset in range(0, table.num_rows, WRITE_SLICE_ROWS):
+                piece = table.slice(offset, WRITE_SLICE_ROWS)
+                name = f"_alphahome_batch_{next(_batch_names)}"
+                con.register(name, piece)
+                try:
+                    result += _WRITERS[mode](con, spec, name, piece.num_rows)
+                finally:
+                    con.unregister(name)
+        except BaseException:
             if own_transaction:
-                con.execute("BEGIN TRANSACTION")
-            try:
-                result = _WRITERS[mode](con, spec, name, table.num_rows)
-            except BaseException:
-                if own_transaction:
-                    con.execute("ROLLBACK")
-                raise
-            if own_transaction:
-                con.execute("COMMIT")
-            return result
-        finally:
-            con.unregister(name)
+                con.execute("ROLLBACK")
+            raise
+        if own_transaction:
+            con.execute("COMMIT")
+        return result
 
     # -- transactions ---------------------------------------------------------------------------------------
 
