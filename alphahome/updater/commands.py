@@ -1,6 +1,6 @@
 """``alphahome tushare update`` and ``alphahome status``.
 
-Exit codes (DESIGN.md §3): 0 every selected task succeeded or was already current; 1 some failed (or
+Exit codes (docs/architecture.md): 0 every selected task succeeded or was already current; 1 some failed (or
 another run holds the lock); 2 bad usage or configuration, an unreachable database or a rejected token —
 one clear line, nothing written.
 """
