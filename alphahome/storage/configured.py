@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 def backend_for(settings: Settings | DatabaseSettings, *, read_only: bool = False) -> Backend:
     """The backend of the configured database (not yet connected). ``settings``: the whole settings or
     their ``database`` part. Read paths pass ``read_only=True``."""
-    database = getattr(settings, "database", settings)
+    from alphahome.config.settings import Settings
+
+    database = settings.database if isinstance(settings, Settings) else settings
     return open_backend(
         database.url,
         database.pool_config.model_dump(exclude_none=True),

@@ -256,7 +256,7 @@ def status_command(config_path: str | None) -> int:
 async def _status_rows(settings: Settings) -> list[tuple[str, ...]]:
     """Read-only: beside other readers, and a missing DuckDB file is an error (exit 2), never created."""
     async with opened_store(settings, read_only=True) as store:
-        out = []
+        out: list[tuple[str, ...]] = []
         runs = await store.last_runs()
         for spec in CATALOGUE:
             stats = await store.table_stats(spec)
