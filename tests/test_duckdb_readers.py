@@ -218,3 +218,20 @@ def test_duckdb_settings_are_validated_and_shown(tmp_path: Path) -> None:
     assert values["database.duckdb_memory_limit"]["value"] == "2GB"
     assert values["database.duckdb_lock_wait_seconds"] == {"value": 60.0, "source": "default"}
     assert values["database.duckdb_threads"]["value"] is None
+
+
+async def test_backends_name_their_dialect_and_refuse_nested_transactions(database_url: str) -> None:
+    from alphahome.errors import StorageError
+    from alphahome.pit.query import dialect_of
+
+    async with open_backend(database_url) as db:
+        expected = "duckdb" if database_url.startswith("duckdb") else "postgres"
+        assert db.kind == db.dialect == dialect_of(db).name == expected
+        assert db.capabilities.writers_across_processes is (expected == "postgres")
+        await db.execute("CREATE TABLE t (a integer)")
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t VALUES (1)")
+            with pytest.raises(StorageError, match="transactions do not nest"):
+                async with db.transaction():
+                    pytest.fail("a nested transaction was opened")
+        assert await db.fetchval("SELECT count(*) FROM t") == 1  # the outer one committed
