@@ -235,3 +235,28 @@ async def test_backends_name_their_dialect_and_refuse_nested_transactions(databa
                 async with db.transaction():
                     pytest.fail("a nested transaction was opened")
         assert await db.fetchval("SELECT count(*) FROM t") == 1  # the outer one committed
+
+
+def test_python_front_door_updates_and_reads(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from test_update_support import sandbox_settings, write_config
+
+    import alphahome
+    from alphahome.sandbox.server import run_sandbox_in_thread
+    from alphahome.sandbox.tokens import TOKEN_5000
+
+    url = f"duckdb:///{tmp_path / 'front.duckdb'}"
+    with run_sandbox_in_thread(seed=42, scale="small") as server:
+        settings = sandbox_settings(url, server.url, TOKEN_5000, write_config(tmp_path / "config.json"))
+        end = server.market.end_date  # type: ignore[attr-defined]
+        report = alphahome.update(["trade_cal"], end=end, settings=settings)
+    assert report.exit_code == 0 and [r.dataset for r in report.results] == ["trade_cal"]
+    with open_sync(url, read_only=True) as db:
+        assert db.fetchval("SELECT max(cal_date) FROM tushare.trade_cal") >= end - dt.timedelta(days=7)
+
+    async def read() -> int:
+        async with alphahome.open_backend(url, read_only=True, settings=settings) as db:
+            return int(await db.fetchval("SELECT count(*) FROM tushare.trade_cal"))
+
+    assert asyncio.run(read()) == report.results[0].rows
