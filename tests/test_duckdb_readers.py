@@ -112,6 +112,9 @@ def test_readers_work_while_a_notebook_holds_the_file(built: tuple[Path, str, di
         tasks = cli(["tasks"], env, tmp_path)
         assert tasks.returncode == 0 and "state not shown" not in tasks.stdout, tasks.stdout
 
+        dry = cli(["tushare", "update", "--dry-run", "--tasks", "trade_cal"], env, tmp_path)  # plans, writes nothing
+        assert dry.returncode == 0 and "Dry run" in dry.stdout, dry.stderr
+
         # The Python API (a URL: opened read-only and closed), beside the notebook and another reader.
         with open_sync(url, read_only=True) as other:
             assert other.read_only and other.fetchval("SELECT count(*) FROM pit.income_quarterly") > 0

@@ -176,11 +176,13 @@ async def _dry_run(settings: Settings, request: UpdateRequest, console: Console)
     """Plan every task from what the database holds, print it, write nothing (a DuckDB file that does not
     exist yet is not created: an empty stand-in in a temporary directory is planned against instead)."""
     path = settings.database.duckdb_path
+    read_only = True  # beside notebooks and other readers
     with tempfile.TemporaryDirectory(prefix="alphahome-dry-run-") as scratch:
         if path is not None and not path.exists():
             settings = settings.model_copy(update={"database": settings.database.model_copy(
                 update={"url": f"duckdb:///{Path(scratch) / 'empty.duckdb'}"})})
-        async with opened_store(settings) as store:
+            read_only = False  # the stand-in must be created
+        async with opened_store(settings, read_only=read_only) as store:
             plans = await Updater(settings, store, request).dry_run()
     print_plans(console, plans, settings, request)
     return 0
