@@ -16,14 +16,14 @@ from typing import Any
 import click
 from rich.console import Console
 
+from alphahome import api
 from alphahome.config.loader import load_settings
 from alphahome.sandbox.tokens import TOKEN_5000
 from alphahome.tasks.catalogue import CATALOGUE
-from alphahome.tasks.sync_store import SyncStore
+from alphahome.tasks.sync_store import SyncStore, opened_store
 from alphahome.updater.logging_setup import setup_logging
 from alphahome.updater.progress import RunProgress
 from alphahome.updater.summary import print_summary
-from alphahome.updater.updater import RUN_LOCK_NAME, Updater, UpdateRequest
 
 #: Where the demo database goes unless --path says otherwise.
 DEFAULT_DEMO_PATH = Path("~/.alphahome/demo.duckdb")
@@ -79,19 +79,15 @@ async def run_demo(target: Path, *, scale: str = "demo", seed: int = 42, workers
         setup_logging("WARNING", log_file, secrets=settings.secret_values(),
                       rich_console=console if console.is_terminal else None)
         market_end: date = server.market.end_date  # type: ignore[attr-defined]
-        store = await SyncStore.open(settings)
-        try:
-            async with store.run_lock(RUN_LOCK_NAME):
-                progress = RunProgress(console)
-                updater = Updater(settings, store, UpdateRequest(today=market_end), progress=progress.advance,
-                                  on_task_start=progress.start_task)
-                with progress:
-                    report = await updater.run()
+        # The store stays open after the update for the PIT step (one writer on the file throughout).
+        async with opened_store(settings) as store:
+            progress = RunProgress(console)
+            with progress:
+                report = await api.update_async(settings, api.request(today=market_end), progress=progress.advance,
+                                                on_task_start=progress.start_task, store=store)
             print_summary(console, report.results, report.wall_seconds)
             console.print(f"{server.stats.total_calls:,} calls answered by the sandbox")
             await pit_demo_step(store, console, market_end)
-        finally:
-            await store.close()
     console.print(f"demo database: {target}  (total {time.monotonic() - started:.1f}s)")
     console.print(f"try: DATABASE_URL=duckdb:///{target} alphahome status")
     return report.exit_code

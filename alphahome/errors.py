@@ -1,4 +1,4 @@
-"""The project's exception hierarchy. Each error knows the CLI exit code it maps to (DESIGN.md §3):
+"""The project's exception hierarchy. Each error knows the CLI exit code it maps to (docs/architecture.md, "Exit codes"):
 2 for bad usage or configuration and for a run that cannot start (database unreachable, token rejected),
 1 for a run in which something failed."""
 

@@ -46,9 +46,9 @@ from alphahome.sandbox.server import run_sandbox_in_thread  # noqa: E402
 from alphahome.sandbox.tokens import TOKEN_2000, TOKEN_5000  # noqa: E402
 from alphahome.sources.tushare.rate_limiter import RateLimiter  # noqa: E402
 from alphahome.tasks.catalogue import CATALOGUE  # noqa: E402
-from alphahome.tasks.sync_store import SyncStore  # noqa: E402
+from alphahome.tasks.sync_store import opened_store  # noqa: E402
 from alphahome.updater import updater as updater_module  # noqa: E402
-from alphahome.updater.updater import Updater, UpdateReport, UpdateRequest  # noqa: E402
+from alphahome.updater.updater import RUN_LOCK_NAME, Updater, UpdateReport, UpdateRequest  # noqa: E402
 
 FINANCIAL = ("income", "balancesheet", "cashflow", "fina_indicator", "express", "forecast")
 
@@ -69,16 +69,12 @@ def _settings(db_url: str, api_url: str, token: str, points: int, tasks: dict[st
 
 async def _update(settings: Any, request: UpdateRequest, time_scale: float = 1.0,
                   clients: list[Any] | None = None) -> UpdateReport:
-    store = await SyncStore.open(settings)
-    try:
-        async with store.run_lock("tushare_update"):
-            updater = Updater(settings, store, request, limiter_time_scale=time_scale)
-            report = await updater.run()
-            if clients is not None:
-                clients.append(updater.client)
-            return report
-    finally:
-        await store.close()
+    async with opened_store(settings, run_lock=RUN_LOCK_NAME) as store:
+        updater = Updater(settings, store, request, limiter_time_scale=time_scale)
+        report = await updater.run()
+        if clients is not None:
+            clients.append(updater.client)
+        return report
 
 
 class _ServeProcess:

@@ -43,14 +43,14 @@ def test_duckdb_paths(tmp_path) -> None:
     [
         ("", "empty"),
         ("just-a-path.duckdb", "expected postgresql://"),
-        ("mysql://u:hunter22@h/db", "unknown scheme 'mysql'"),
+        ("mysql://u:hunter22@h/db", "unsupported scheme 'mysql://'"),
         ("duckdb://relative/file.duckdb", "three slashes"),
-        ("duckdb:///", "missing the DuckDB file path"),
+        ("duckdb:///", "no file path"),
         ("duckdb:///:nonsense:", "only :memory:"),
         ("postgresql://u:hunter22@host:notaport/db", "bad port"),
         ("postgresql://u:hunter22@host:99999/db", "bad port"),
-        ("postgresql://u:hunter22@host:5432", "missing the database name"),
-        ("postgresql://u:hunter22@host:5432/", "missing the database name"),
+        ("postgresql://u:hunter22@host:5432", "names no database"),
+        ("postgresql://u:hunter22@host:5432/", "names no database"),
         ("postgresql://u:hun@ter22@host:5432/db", "percent-encode"),
     ],
 )

@@ -6,6 +6,7 @@ updater is refused while the first holds the run lock."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import time
@@ -113,6 +114,9 @@ def test_second_updater_is_refused_while_the_first_runs(database_url, tmp_path):
     with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END,
                                faults=FaultConfig(delay=1.0, delay_seconds=3.0)) as slow:
         config = write_config(tmp_path / "config.json", financial_start="20240101")
+        # A DuckDB writer would otherwise wait for the file (database.duckdb_lock_wait_seconds) and then run.
+        config.write_text(json.dumps({**json.loads(config.read_text()),
+                                      "database": {"duckdb_lock_wait_seconds": 0}}), encoding="utf-8")
         schedule = write_schedule(tmp_path / "schedule.yaml", max_workers=1)
         env = cli_env(database_url, slow.url, TOKEN_5000, config, schedule)
         first = subprocess.Popen(alphahome_command("tushare", "update", "--tasks", "trade_cal,stock_basic,income"),

@@ -17,12 +17,12 @@ from typing import Any
 import pandas as pd
 from conftest import SANDBOX_END, SANDBOX_END_ARG
 
+from alphahome.api import update_async
 from alphahome.config.loader import load_settings
 from alphahome.config.settings import Settings
 from alphahome.sources.tushare.fields import api_fields
 from alphahome.tasks.catalogue import CATALOGUE, get_dataset
-from alphahome.tasks.sync_store import SyncStore
-from alphahome.updater.updater import Updater, UpdateReport, UpdateRequest
+from alphahome.updater.updater import UpdateReport, UpdateRequest
 
 #: Financial history before this has no rows in the small sandbox (its periods start two years before its
 #: market data); tests start there to avoid ~100 empty period calls per dataset. The planner's own default
@@ -65,17 +65,7 @@ def run_update(settings: Settings, request: UpdateRequest | None = None, *,
     """One in-process update (the same code path as the command, minus argument parsing and printing);
     without a request, a smart run of everything up to ``SANDBOX_END``."""
 
-    async def go() -> UpdateReport:
-        store = await SyncStore.open(settings)
-        try:
-            async with store.run_lock("tushare_update"):
-                updater = Updater(settings, store, request or UpdateRequest(today=SANDBOX_END),
-                                  limiter_time_scale=limiter_time_scale)
-                return await updater.run()
-        finally:
-            await store.close()
-
-    return asyncio.run(go())
+    return asyncio.run(update_async(settings, request or UpdateRequest(today=SANDBOX_END), limiter_time_scale=limiter_time_scale))
 
 
 def cli_env(db_url: str, api_url: str, token: str, config: Path, schedule: Path, points: int = 5000) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Load the effective settings and remember where each value came from.
 
-Precedence (DESIGN.md §3): command-line flag > environment variable > config file > built-in default.
+Precedence (docs/architecture.md, "Configuration"): command-line flag > environment variable > config file > built-in default.
 The scheduling YAML fills ``settings.schedule``; its ``development`` / ``production_override`` section is
 merged over it when ``env_name`` is ``"development"`` / ``"production"``, and flags win over both.
 
@@ -54,7 +54,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
 }
 #: --env value -> the YAML section it applies
 ENV_SECTIONS = {"development": "development", "production": "production_override"}
-#: dotted flag key -> the command-line spelling reported as its source (DESIGN.md's production flags)
+#: dotted flag key -> the command-line spelling reported as its source (the production script's flags, README.md)
 FLAG_NAMES = {
     "production.max_workers": "--workers",
     "production.max_retries": "--max_retries",

@@ -8,6 +8,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import unquote
 
+from alphahome.storage.url import mask_url, url_password  # noqa: F401 - re-exported for the config layer
+
 MASK = "***"
 
 # Secrets this short are masked only where they stand alone, or a 2-character password would
@@ -24,37 +26,8 @@ def mask_token(token: str | None) -> str:
     return f"{token[:4]}…({len(token)} chars)"
 
 
-def _split_userinfo(url: str) -> tuple[str, str, str] | None:
-    """Split ``scheme://user:password@rest`` into (``scheme://user:``, password, ``@rest``).
-
-    Works on text, not on a parsed URL, so that a malformed URL (an unescaped ``/`` or ``#`` in the
-    password) is still masked: everything between the first ``:`` after ``://`` and the last ``@`` counts
-    as the password."""
-    head, sep, rest = url.partition("://")
-    if not sep:
-        return None
-    at = rest.rfind("@")
-    if at < 0:
-        return None
-    userinfo = rest[:at]
-    user, colon, password = userinfo.partition(":")
-    if not colon:
-        return None
-    return f"{head}://{user}:", password, rest[at:]
-
-
-def url_password(url: str) -> str | None:
-    """The password written in a database URL (as written, still percent-encoded), or None."""
-    parts = _split_userinfo(url)
-    return parts[1] if parts and parts[1] else None
-
-
-def mask_url_password(url: str) -> str:
-    """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db``; other URLs unchanged."""
-    parts = _split_userinfo(url)
-    if parts is None or not parts[1]:
-        return url
-    return f"{parts[0]}{MASK}{parts[2]}"
+#: The password of a database URL, and the URL with it masked: one implementation, in storage.url.
+mask_url_password = mask_url
 
 
 _TOKEN_LIKE = re.compile(r"[0-9a-fA-F]{24,}")

@@ -6,6 +6,9 @@ built-in defaults. Unknown keys are errors (``extra="forbid"``), so a typo never
     database.url                  postgresql://user:pass@host:port/db, postgres://…, or duckdb:///path/file.duckdb
                                   (``duckdb:///~/x.duckdb`` and relative paths allowed; ``duckdb:////abs/x.duckdb``)
     database.pool_config.*        keyword arguments of ``asyncpg.create_pool`` (see :class:`PoolConfig`)
+    database.duckdb_lock_wait_seconds  how long a DuckDB writer waits for a file another process holds (60)
+    database.duckdb_memory_limit  DuckDB's memory cap: a size ("4GB") or a share of RAM ("50%", the default)
+    database.duckdb_threads       DuckDB's worker threads (default: one per CPU core)
     api.tushare_token             the 56-hex-char Tushare token (better: the TUSHARE_TOKEN variable)
     api.tushare_api_url           where the client POSTs (default http://api.tushare.pro)
     api.tushare_points            the account's points tier: 120, 2000, 5000, 10000 or 15000
@@ -28,7 +31,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import unquote, urlsplit
 
 from pydantic import (
@@ -42,14 +45,23 @@ from pydantic import (
     model_validator,
 )
 
-from alphahome.config.masking import describe_value, mask_url_password, url_password
+from alphahome.config.masking import describe_value
+from alphahome.storage.options import (
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
+    DEFAULT_LOCK_WAIT_SECONDS,
+    DuckDBOptions,
+    memory_limit_problem,
+)
+from alphahome.storage.url import database_url_problem, mask_url, parse_database_url, url_password
 
 DEFAULT_DATABASE_URL = "duckdb:///~/.alphahome/alphahome.duckdb"
 DEFAULT_API_URL = "http://api.tushare.pro"
 POINTS_TIERS = (120, 2000, 5000, 10000, 15000)
 DEFAULT_POOL_SIZE = 10
 DEFAULT_CONNECT_TIMEOUT = 30.0
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+#: The log levels every command and the scheduling file accept (the one list of them).
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
 _DATE_FORMS = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 
@@ -69,40 +81,6 @@ def parse_date(value: object) -> date:
             except ValueError:
                 raise ValueError(f"{text!r} is not a calendar date") from None
     raise ValueError(f"expected a date as YYYYMMDD or YYYY-MM-DD, got {describe_value(value)}")
-
-
-def database_url_problem(url: str) -> str | None:
-    """What is wrong with a database URL, in words that never repeat its password; None if it is usable."""
-    expected = "expected postgresql://user:password@host:port/dbname or duckdb:///path/to/file.duckdb"
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return f"not a database URL: {expected}"
-    scheme = scheme.lower()
-    if scheme == "duckdb":
-        if not rest.startswith("/"):
-            return "a DuckDB URL has three slashes and no host: duckdb:///path/to/file.duckdb"
-        if not rest[1:].strip():
-            return "the DuckDB URL has no file path: expected duckdb:///path/to/file.duckdb"
-        return None
-    if scheme not in ("postgresql", "postgres"):
-        shown = f"'{scheme}://'" if re.fullmatch(r"[a-z0-9+.\-]{1,20}", scheme) else "in the URL"
-        return f"unsupported scheme {shown}: {expected}"
-    parts = urlsplit(url)
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return (
-            "the port is not a number between 1 and 65535 (if the user name or password contains "
-            "@ : / ? or #, percent-encode it, e.g. @ as %40)"
-        )
-    if not parts.hostname:
-        return f"the URL names no host: {expected}"
-    dbname = parts.path.lstrip("/")
-    if not dbname:
-        return f"the URL names no database: {expected}"
-    if "/" in dbname:
-        return "the database name contains '/' (a password with / ? or # must be percent-encoded)"
-    return None
 
 
 def _blank_to_none(value: object) -> object:
@@ -188,6 +166,9 @@ class DatabaseSettings(_Model):
 
     url: str = DEFAULT_DATABASE_URL
     pool_config: PoolConfig = Field(default_factory=PoolConfig)
+    duckdb_lock_wait_seconds: float = Field(DEFAULT_LOCK_WAIT_SECONDS, ge=0)
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    duckdb_threads: int | None = Field(None, ge=1)
 
     @field_validator("url")
     @classmethod
@@ -198,22 +179,36 @@ class DatabaseSettings(_Model):
             raise ValueError(problem)
         return value
 
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        problem = memory_limit_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value.strip()
+
+    def duckdb_options(self) -> DuckDBOptions:
+        """The settings every DuckDB connection gets (see docs/architecture.md)."""
+        return DuckDBOptions(self.duckdb_memory_limit, self.duckdb_threads, self.duckdb_lock_wait_seconds)
+
     def __repr_args__(self) -> Any:
         # The URL may carry the password: a repr in a traceback or log must not.
         yield "url", self.masked_url
         yield "pool_config", self.pool_config
+        yield "duckdb_lock_wait_seconds", self.duckdb_lock_wait_seconds
+        yield "duckdb_memory_limit", self.duckdb_memory_limit
+        yield "duckdb_threads", self.duckdb_threads
 
     @property
     def backend(self) -> Literal["duckdb", "postgresql"]:
         """``"duckdb"`` or ``"postgresql"``."""
-        return "duckdb" if self.url.lower().startswith("duckdb:") else "postgresql"
+        return "duckdb" if parse_database_url(self.url).kind == "duckdb" else "postgresql"
 
     @property
     def duckdb_path(self) -> Path | None:
-        """The DuckDB file (``~`` expanded; relative paths stay relative to the working directory), else None."""
-        if self.backend != "duckdb":
-            return None
-        return Path(unquote(self.url.partition("://")[2][1:])).expanduser()
+        """The DuckDB file, as the backend opens it (see ``alphahome.storage.url``), else None."""
+        parsed = parse_database_url(self.url)
+        return Path(parsed.path) if parsed.kind == "duckdb" and not parsed.in_memory else None
 
     @property
     def password(self) -> str | None:
@@ -224,7 +219,7 @@ class DatabaseSettings(_Model):
     @property
     def masked_url(self) -> str:
         """The URL with its password replaced by ``***``: safe to print."""
-        return mask_url_password(self.url)
+        return mask_url(self.url)
 
 
 class ApiSettings(_Model):
@@ -295,9 +290,7 @@ class ProductionSchedule(_Model):
     max_workers: int = Field(3, ge=1)
     max_retries: int = Field(3, ge=0)
     retry_delay: float = Field(5, ge=0)
-    log_level: Annotated[
-        Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)
-    ] = "INFO"
+    log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
     log_file: Annotated[str | None, BeforeValidator(_blank_to_none)] = "logs/tushare_production_update.log"
     timeout_minutes: float = Field(120, gt=0)
     enable_dry_run: bool = False

@@ -14,6 +14,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from alphahome.config.settings import LOG_LEVELS
 from alphahome.errors import ConfigError
 from alphahome.pit.builder import BuildResult
 from alphahome.pit.output import render_table, write_csv
@@ -26,8 +27,6 @@ from alphahome.pit.query import (
     to_date,
 )
 from alphahome.pit.update import parse_targets, run_pit_update
-
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @click.group("pit")
@@ -69,9 +68,9 @@ def run_update_command(*, targets: tuple[str, ...] = (), mode: str = "incrementa
 
 
 async def _update(settings: Any, targets: list[str], mode: str, parallel: bool, workers: int) -> list[BuildResult]:
-    from alphahome.storage import open_backend
+    from alphahome.storage.configured import opened_backend
 
-    async with open_backend(settings.database.url, _pool(settings)) as backend:
+    async with opened_backend(settings) as backend:
         return await run_pit_update(backend, targets, mode, parallel=parallel, workers=workers)  # type: ignore[arg-type]
 
 
@@ -114,9 +113,9 @@ def query_command(table: str, day: str, codes: str | None, fields: str | None, f
 
 
 async def _query(settings: Any, name: str, when: Any, codes: str | None, fields: list[str] | None) -> pd.DataFrame:
-    from alphahome.storage import open_backend
+    from alphahome.storage.configured import opened_backend
 
-    async with open_backend(settings.database.url, _pool(settings)) as backend:
+    async with opened_backend(settings, read_only=True) as backend:
         if name == "industry_classification":
             return await industry_as_of_async(backend, when, codes, fields=fields)
         return await as_of_async(backend, name, when, codes, fields)
@@ -132,9 +131,6 @@ def _print_frame(df: pd.DataFrame, fmt: str) -> None:
     click.echo(render_table(df, shutil.get_terminal_size().columns), nl=False)
 
 
-def _pool(settings: Any) -> dict[str, Any] | None:
-    pool = settings.database.pool_config
-    return pool.model_dump(exclude_none=True) if hasattr(pool, "model_dump") else pool
 
 
 def _settings(config_path: str | None) -> Any:

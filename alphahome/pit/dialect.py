@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from alphahome.storage.sql import quote_ident
+
 DialectName = Literal["duckdb", "postgres"]
 
 
-def quote(identifier: str) -> str:
-    """A quoted SQL identifier (``pit.x`` stays two identifiers: quote each part yourself)."""
-    return '"' + identifier.replace('"', '""') + '"'
+#: A quoted SQL identifier (``pit.x`` stays two identifiers: quote each part yourself).
+quote = quote_ident
 
 
 @dataclass(frozen=True)
@@ -148,11 +149,9 @@ DUCKDB = Dialect("duckdb")
 POSTGRES = Dialect("postgres")
 
 
-def dialect_for_url(url: str) -> Dialect:
-    """The dialect of a database URL (``duckdb://`` or ``postgresql://``/``postgres://``)."""
-    scheme = url.split(":", 1)[0].lower()
-    if scheme == "duckdb":
-        return DUCKDB
-    if scheme in ("postgresql", "postgres"):
-        return POSTGRES
-    raise ValueError(f"unsupported database URL scheme {scheme!r}")
+def dialect_named(name: str) -> Dialect:
+    """The dialect a storage backend names as its own (``backend.dialect``: ``"duckdb"`` or ``"postgres"``)."""
+    dialects = {d.name: d for d in (DUCKDB, POSTGRES)}
+    if name not in dialects:
+        raise ValueError(f"unsupported SQL dialect {name!r} (expected duckdb or postgres)")
+    return dialects[name]

@@ -300,20 +300,10 @@ def lay_out(days: pd.DataFrame, intervals: pd.DataFrame, codes: list[str] | None
 
 
 def dialect_of(db: Any) -> Dialect:
-    """The SQL dialect of a storage backend or its sync facade."""
-    from alphahome.pit.dialect import DUCKDB, POSTGRES, dialect_for_url
+    """The SQL dialect of a storage backend or its sync facade (each says its own: ``db.dialect``)."""
+    from alphahome.pit.dialect import dialect_named
 
-    for attr in ("dialect", "kind", "name"):
-        value = getattr(db, attr, None)
-        if isinstance(value, str):
-            if value.lower().startswith("duck"):
-                return DUCKDB
-            if value.lower().startswith("postg"):
-                return POSTGRES
-    url = getattr(db, "url", None)
-    if isinstance(url, str):
-        return dialect_for_url(url)
-    raise TypeError(f"cannot tell the SQL dialect of {type(db).__name__}")
+    return dialect_named(db.dialect)
 
 
 async def as_of_async(
@@ -424,14 +414,10 @@ class _SyncHandle:
 
     def __enter__(self) -> Any:
         if self.db is None or isinstance(self.db, str):
-            from alphahome.storage import open_sync
+            from alphahome.storage.sync import open_configured_sync
 
-            url = self.db
-            if url is None:
-                from alphahome.config import load_settings
-
-                url = load_settings().settings.database.url
-            self.opened = open_sync(url)
+            # Read-only: notebooks and other readers share a DuckDB file (docs/architecture.md).
+            self.opened = open_configured_sync(self.db, read_only=True)
             return self.opened
         return self.db
 

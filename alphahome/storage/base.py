@@ -24,13 +24,13 @@ import pyarrow as pa
 
 from alphahome.errors import StorageError
 from alphahome.storage.batch import Batch, prepare_batch
+from alphahome.storage.options import Capabilities, DuckDBOptions
 from alphahome.storage.spec import TableSpec
 from alphahome.storage.sql import qualified, quote_ident
 from alphahome.storage.url import BackendKind, DatabaseURL, parse_database_url
 
 UpsertMode = Literal["merge", "insert", "append"]
 UPSERT_MODES: tuple[str, ...] = ("merge", "insert", "append")
-
 
 @dataclass(frozen=True)
 class UpsertResult:
@@ -70,9 +70,15 @@ class Session(ABC):
     """Statements and bulk upserts: what both a backend and an open transaction offer.
 
     SQL uses ``$1, $2, …`` placeholders on both backends; values are always bound, never formatted.
+    ``kind`` is the backend's identity and SQL dialect: ``"duckdb"`` or ``"postgres"``.
     """
 
     kind: BackendKind
+
+    @property
+    def dialect(self) -> BackendKind:
+        """The SQL dialect this session speaks (the same as ``kind``)."""
+        return self.kind
 
     @abstractmethod
     async def execute(self, sql: str, *params: Any) -> None:
@@ -158,9 +164,16 @@ class Transaction(Session):
 
 
 class Backend(Session):
-    """One database. Create with :func:`open_backend`; nothing connects until :meth:`connect`."""
+    """One database. Create with :func:`open_backend`; nothing connects until :meth:`connect`.
+
+    A read-only backend (``open_backend(url, read_only=True)``) never creates or changes anything: a
+    DuckDB file is opened read-only (so any number of readers share it) and must exist; a PostgreSQL
+    session runs with ``default_transaction_read_only``.
+    """
 
     url: DatabaseURL
+    read_only: bool = False
+    capabilities: Capabilities
 
     @abstractmethod
     async def connect(self) -> None:
@@ -200,17 +213,26 @@ class Backend(Session):
         """
 
 
-def open_backend(url: str | DatabaseURL, pool_config: dict[str, Any] | None = None) -> Backend:
+def open_backend(
+    url: str | DatabaseURL,
+    pool_config: dict[str, Any] | None = None,
+    *,
+    read_only: bool = False,
+    duckdb: DuckDBOptions | None = None,
+) -> Backend:
     """The backend for ``url`` (not yet connected: ``await backend.connect()`` or ``async with``).
 
+    ``read_only=True`` is for every read path (queries, status, notebooks): see :class:`Backend`.
     ``pool_config`` (PostgreSQL only) takes ``min_size``, ``max_size``, ``command_timeout``, ``max_queries``,
     ``max_inactive_connection_lifetime``, ``server_settings`` and ``timeout`` (connect timeout, seconds).
+    ``duckdb`` (DuckDB only): memory limit, threads and how long to wait for a held file.
+    To open the configured database, use :func:`alphahome.storage.configured.backend_for`.
     """
     parsed = url if isinstance(url, DatabaseURL) else parse_database_url(url)
     if parsed.kind == "duckdb":
         from alphahome.storage.duckdb_backend import DuckDBBackend
 
-        return DuckDBBackend(parsed)
+        return DuckDBBackend(parsed, duckdb or DuckDBOptions(), read_only=read_only)
     from alphahome.storage.postgres_backend import PostgresBackend
 
-    return PostgresBackend(parsed, pool_config)
+    return PostgresBackend(parsed, pool_config, read_only=read_only)

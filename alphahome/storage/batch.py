@@ -85,7 +85,7 @@ def prepare_batch(spec: TableSpec, batch: Batch, *, dedupe: bool = True) -> pa.T
     table = pa.Table.from_arrays(arrays, schema=arrow_schema(spec))
     _check_not_null(spec, table)
     if dedupe and spec.key and table.num_rows > 1:
-        table = _keep_last_per_key(table, list(spec.key))
+        table = keep_last_per_key(table, list(spec.key))
     return table
 
 
@@ -340,8 +340,11 @@ def _check_not_null(spec: TableSpec, table: pa.Table) -> None:
             )
 
 
-def _keep_last_per_key(table: pa.Table, key: list[str]) -> pa.Table:
-    """Keep the last row of each key, survivors in their original order (NULL equals NULL here)."""
+def keep_last_per_key(table: pa.Table, key: list[str]) -> pa.Table:
+    """Keep the last row of each key, survivors in their original order (NULL equals NULL here).
+
+    The one key de-duplication: the task layer (fetched batches) and the storage layer (upserts) both
+    use it."""
     codes = _composite_key_codes(table, key)
     if codes is None:
         return _keep_last_by_grouping(table, key)
@@ -365,6 +368,9 @@ def _composite_key_codes(table: pa.Table, key: list[str]) -> np.ndarray | None:
         combined *= cardinality
         combined += encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     return combined
+
+
+_keep_last_per_key = keep_last_per_key  # the name tests/test_storage_batch.py compares
 
 
 def _keep_last_by_grouping(table: pa.Table, key: list[str]) -> pa.Table:

@@ -1,8 +1,13 @@
 """The embedded backend: one DuckDB file (or ``:memory:``), one connection.
 
-DuckDB is in-process and allows one read-write process per file, so the backend holds a single
-connection and runs every statement in a worker thread, one at a time (an asyncio lock; a transaction
-holds it until it ends). Keys are enforced by the merge itself rather than by an index: DuckDB's ART
+DuckDB is in-process and allows one read-write process per file, or any number of read-only ones. Read
+paths open the file read-only (``open_backend(url, read_only=True)``), so notebooks and queries share it;
+a writer that finds the file held waits up to ``DuckDBOptions.lock_wait_seconds`` for it, then fails
+naming the holder's pid (see docs/architecture.md, "Readers and writers"). Every connection gets the
+configured ``memory_limit`` and ``threads``.
+
+The backend holds a single connection and runs every statement in a worker thread, one at a time (an
+asyncio lock; a transaction holds it until it ends). Keys are enforced by the merge itself rather than by an index: DuckDB's ART
 indexes make bulk updates dozens of times slower and treat NULL keys as distinct, while a hash join on
 the key (``IS NOT DISTINCT FROM`` for nullable columns) is fast and matches NULL to NULL.
 """
@@ -12,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import os
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -21,8 +28,16 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from alphahome.errors import ConnectionFailed, DataValidationError, RunLockHeld, StorageError
-from alphahome.storage.base import Backend, Session, Transaction, UpsertMode, UpsertResult
+from alphahome.errors import ConnectionFailed, DataValidationError, StorageError
+from alphahome.storage.base import (
+    Backend,
+    Capabilities,
+    DuckDBOptions,
+    Session,
+    Transaction,
+    UpsertMode,
+    UpsertResult,
+)
 from alphahome.storage.run_lock import FileRunLock, LockHolder
 from alphahome.storage.spec import UPDATE_TIME_COLUMN, TableSpec
 from alphahome.storage.sql import (
@@ -38,10 +53,36 @@ from alphahome.storage.sql import (
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
+CAPABILITIES = Capabilities(
+    writers_across_processes=False,
+    parallel_statements=False,
+    key_index=False,
+    secondary_indexes=False,
+    statement_timeout=False,
+    pool=False,
+)
+#: Rows written per statement (see ``_write_in_transaction``); overridable for measurements.
+WRITE_SLICE_ROWS = int(os.environ.get("ALPHAHOME_DUCKDB_SLICE_ROWS", "250000"))
+#: How often a connect waiting for a held file tries again.
+_LOCK_POLL_SECONDS = 0.2
+
 _NOW = "current_timestamp"
 #: The catalog a database file is attached as (see ``_open``).
 CATALOG = "warehouse"
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+#: DuckDB's words for "another process has this file locked" (its message names the pid when it can).
+_LOCK_CONFLICT = ("Could not set lock", "Conflicting lock")
+
+
+class _FileHeld(Exception):
+    """Opening failed because another process holds the file (internal: connect() waits and retries)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        holder = _LOCK_HOLDER.search(message)
+        self.pid: int | None = int(holder.group("pid")) if holder else None
 _batch_names = itertools.count(1)
 
 
@@ -135,8 +176,12 @@ class DuckDBTransaction(_DuckDBSession, Transaction):
 class DuckDBBackend(_DuckDBSession, Backend):
     """DuckDB: ``duckdb:///path/file.duckdb`` or ``duckdb:///:memory:``."""
 
-    def __init__(self, url: Any) -> None:
+    capabilities = CAPABILITIES
+
+    def __init__(self, url: Any, options: DuckDBOptions | None = None, *, read_only: bool = False) -> None:
         self.url = url
+        self.options = options or DuckDBOptions()
+        self.read_only = read_only and not url.in_memory
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock = asyncio.Lock()
         self._lock_owner: asyncio.Task[Any] | None = None
@@ -150,56 +195,93 @@ class DuckDBBackend(_DuckDBSession, Backend):
     # -- connection -------------------------------------------------------------------------------------
 
     async def connect(self) -> None:
+        """Open the file (read-only if asked). While another process holds it, try again every 0.2 s for up
+        to ``options.lock_wait_seconds``, then raise :class:`ConnectionFailed` naming the holder's pid."""
         if self._con is not None:
             return
-        self._con = await asyncio.to_thread(self._open)
+        deadline = time.monotonic() + self.options.lock_wait_seconds
+        waited = False
+        while True:
+            try:
+                self._con = await asyncio.to_thread(self._open)
+                return
+            except _FileHeld as held:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise self._held_error(held, waited) from None
+                if not waited:
+                    log.warning("%s is held by another process%s; waiting up to %gs for it",
+                                self._where, f" (PID {held.pid})" if held.pid else "",
+                                self.options.lock_wait_seconds)
+                    waited = True
+                await asyncio.sleep(min(_LOCK_POLL_SECONDS, remaining))
+
+    @property
+    def _where(self) -> str:
+        return f"DuckDB database {self.url.masked}"
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         path = self.url.path
-        where = f"DuckDB database {self.url.masked}"
-        if not self.url.in_memory:
+        if self.read_only:
+            if not os.path.isfile(path):
+                raise ConnectionFailed(
+                    f"cannot open {self._where}: no database file at {path!r} (it does not exist yet: "
+                    "check the path, or run `alphahome tushare update` to create it)"
+                )
+        elif not self.url.in_memory:
             directory = os.path.dirname(path) or "."
             try:
                 os.makedirs(directory, exist_ok=True)
             except OSError as exc:
                 raise ConnectionFailed(
-                    f"cannot open {where}: cannot create directory {directory!r} ({exc.strerror or exc})"
+                    f"cannot open {self._where}: cannot create directory {directory!r} ({exc.strerror or exc})"
                 ) from None
             if not os.access(directory, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-                raise ConnectionFailed(f"cannot open {where}: {path!r} is not writable")
+                raise ConnectionFailed(f"cannot open {self._where}: {path!r} is not writable")
         con = duckdb.connect(":memory:")
-        if not self.url.in_memory:
-            # Attached under a fixed catalog name: DuckDB names a file's catalog after its stem, and the
-            # default file alphahome.duckdb would make "alphahome.sync_state" ambiguous (catalog or schema).
-            try:
-                con.execute(f"ATTACH $1 AS {CATALOG}", [path])
+        try:
+            self._configure(con)
+            if not self.url.in_memory:
+                # Attached under a fixed catalog name: DuckDB names a file's catalog after its stem, and the
+                # default file alphahome.duckdb would make "alphahome.sync_state" ambiguous (catalog or schema).
+                mode = " (READ_ONLY)" if self.read_only else ""
+                con.execute(f"ATTACH $1 AS {CATALOG}{mode}", [path])
                 con.execute(f"USE {CATALOG}")
-            except duckdb.Error as exc:
-                con.close()
-                raise self._connection_error(exc) from None
+        except duckdb.Error as exc:
+            con.close()
+            raise self._connection_error(exc) from None
+        return con
+
+    def _configure(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Memory limit, threads and time zone: set before the file is attached, on every connection."""
+        con.execute("SET memory_limit = $1", [self.options.memory_limit.strip()])
+        con.execute("SET threads = $1", [self.options.threads or os.cpu_count() or 1])
         try:
             con.execute("SET TimeZone = 'UTC'")
         except duckdb.Error:  # pragma: no cover - builds without ICU have no time zones to set
             pass
-        return con
 
-    def _connection_error(self, exc: duckdb.Error) -> ConnectionFailed | RunLockHeld:
+    def _connection_error(self, exc: duckdb.Error) -> Exception:
         message = str(exc)
-        where = f"DuckDB database {self.url.masked}"
-        holder = _LOCK_HOLDER.search(message)
-        if holder or "Could not set lock" in message:
-            # The usual culprit is a running update: say so, with its pid and start, if its run lock is held.
-            run_lock = FileRunLock.held_beside(self.url.path, self.url.masked)
-            if run_lock is not None:
-                refusal = run_lock.read_holder().refusal(run_lock.name, self.url.masked)
-                return RunLockHeld(f"{refusal}; DuckDB allows one process per database file at a time")
-            pid = f" (PID {holder.group('pid')})" if holder else ""
-            return ConnectionFailed(
-                f"cannot open {where}: the file is in use by another process{pid}; DuckDB allows one "
-                "writing process at a time — wait for it to finish or stop it"
-            )
+        if any(marker in message for marker in _LOCK_CONFLICT):
+            return _FileHeld(message)
         message = message.removeprefix("IO Error: ").strip()
-        return ConnectionFailed(f"cannot open {where}: {message}")
+        return ConnectionFailed(f"cannot open {self._where}: {message}")
+
+    def _held_error(self, held: _FileHeld, waited: bool) -> ConnectionFailed:
+        """The one line a caller gets when the file stayed held: who holds it (the pid from DuckDB's
+        message, or a run lock's recorded holder), and what to do."""
+        pid = f" (PID {held.pid})" if held.pid else ""
+        after = f" after waiting {self.options.lock_wait_seconds:g}s" if waited else ""
+        run = ""
+        run_lock = FileRunLock.held_beside(self.url.path, self.url.masked)
+        if run_lock is not None:
+            run = f"; {run_lock.read_holder().refusal(run_lock.name, self.url.masked)}"
+        return ConnectionFailed(
+            f"cannot open {self._where}: the file is in use by another process{pid}{after}{run}; DuckDB allows "
+            "one writing process at a time (or any number of read-only ones) — wait for it to finish or stop "
+            "it, or raise database.duckdb_lock_wait_seconds"
+        )
 
     async def close(self) -> None:
         con, self._con = self._con, None
@@ -243,22 +325,28 @@ class DuckDBBackend(_DuckDBSession, Backend):
         self, con: duckdb.DuckDBPyConnection, spec: TableSpec, table: pa.Table, mode: UpsertMode
     ) -> UpsertResult:
         own_transaction = not self._in_transaction
-        name = f"_alphahome_batch_{next(_batch_names)}"
-        con.register(name, table)
+        if own_transaction:
+            con.execute("BEGIN TRANSACTION")
         try:
+            result = UpsertResult()
+            # In slices: DuckDB's hash join of a merge holds one slice, not the whole batch (a 1M-row
+            # merge stays within 150 MB above its input). Keys are unique across the batch, so slices
+            # never touch each other's rows.
+            for offset in range(0, table.num_rows, WRITE_SLICE_ROWS):
+                piece = table.slice(offset, WRITE_SLICE_ROWS)
+                name = f"_alphahome_batch_{next(_batch_names)}"
+                con.register(name, piece)
+                try:
+                    result += _WRITERS[mode](con, spec, name, piece.num_rows)
+                finally:
+                    con.unregister(name)
+        except BaseException:
             if own_transaction:
-                con.execute("BEGIN TRANSACTION")
-            try:
-                result = _WRITERS[mode](con, spec, name, table.num_rows)
-            except BaseException:
-                if own_transaction:
-                    con.execute("ROLLBACK")
-                raise
-            if own_transaction:
-                con.execute("COMMIT")
-            return result
-        finally:
-            con.unregister(name)
+                con.execute("ROLLBACK")
+            raise
+        if own_transaction:
+            con.execute("COMMIT")
+        return result
 
     # -- transactions ---------------------------------------------------------------------------------------
 
@@ -266,7 +354,7 @@ class DuckDBBackend(_DuckDBSession, Backend):
     async def transaction(self) -> AsyncIterator[Transaction]:
         con = self._connection()
         if self._lock_owner is asyncio.current_task():
-            raise StorageError("DuckDB transactions do not nest")
+            raise StorageError("transactions do not nest: this task already has one open")
         async with self._lock:
             self._lock_owner = asyncio.current_task()
             try:

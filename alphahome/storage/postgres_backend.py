@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from alphahome.errors import ConfigError, ConnectionFailed, DataValidationError, StorageError
-from alphahome.storage.base import Backend, Session, Transaction, UpsertMode, UpsertResult
+from alphahome.storage.base import Backend, Capabilities, Session, Transaction, UpsertMode, UpsertResult
 from alphahome.storage.pgcopy import (
     BINARY_HEADER,
     BINARY_TRAILER,
@@ -117,6 +117,15 @@ _ARROW_OF_PG: dict[str, pa.DataType] = {
 }
 
 _stage_names = itertools.count(1)
+
+CAPABILITIES = Capabilities(
+    writers_across_processes=True,
+    parallel_statements=True,
+    key_index=True,
+    secondary_indexes=True,
+    statement_timeout=True,
+    pool=True,
+)
 
 
 def _pool_arguments(pool_config: dict[str, Any] | None) -> dict[str, Any]:
@@ -262,9 +271,19 @@ class PostgresTransaction(_PostgresSession, Transaction):
 class PostgresBackend(_PostgresSession, Backend):
     """PostgreSQL (or Citus): ``postgresql://user:password@host:port/database``."""
 
-    def __init__(self, url: DatabaseURL, pool_config: dict[str, Any] | None = None) -> None:
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self, url: DatabaseURL, pool_config: dict[str, Any] | None = None, *, read_only: bool = False
+    ) -> None:
         self.url = url
+        self.read_only = read_only
         self._pool_args = _pool_arguments(pool_config)
+        if read_only:
+            # The server refuses any write in these sessions: a read path can never change the database.
+            settings = dict(self._pool_args.get("server_settings") or {})
+            settings["default_transaction_read_only"] = "on"
+            self._pool_args["server_settings"] = settings
         self._pool: asyncpg.Pool | None = None
         self.server_version: tuple[int, ...] = ()
         self.has_citus = False
@@ -358,6 +377,10 @@ class PostgresBackend(_PostgresSession, Backend):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         task = asyncio.current_task()
+        if task in self._transaction_tasks:
+            # As on DuckDB: a second transaction would run on another connection and could wait forever
+            # for locks the first one holds.
+            raise StorageError("transactions do not nest: this task already has one open")
         async with self._connection() as conn:
             with _database_errors():
                 tx = conn.transaction()

@@ -1,7 +1,9 @@
 """Blocking access to a backend, for notebooks and scripts::
 
-    with open_sync("duckdb:///~/.alphahome/alphahome.duckdb") as db:
+    with open_sync("duckdb:///~/.alphahome/alphahome.duckdb", read_only=True) as db:
         df = db.fetch_df("SELECT * FROM tushare.daily WHERE trade_date = $1", datetime.date(2024, 1, 2))
+
+Open read-only to read: any number of notebooks then share a DuckDB file (docs/architecture.md).
 
 The async backend runs on a private event-loop thread, so this works the same inside Jupyter (which has
 its own running loop) and in a plain script, on both DuckDB and PostgreSQL.
@@ -19,6 +21,7 @@ import pyarrow as pa
 
 from alphahome.storage.base import Backend, UpsertMode, UpsertResult, open_backend
 from alphahome.storage.batch import Batch
+from alphahome.storage.options import DuckDBOptions
 from alphahome.storage.spec import TableSpec
 from alphahome.storage.url import DatabaseURL
 
@@ -43,6 +46,16 @@ class SyncBackend:
     def kind(self) -> str:
         """``"duckdb"`` or ``"postgres"``."""
         return self.backend.kind
+
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect the backend speaks (see :attr:`Session.dialect`)."""
+        return self.backend.dialect
+
+    @property
+    def read_only(self) -> bool:
+        """True when opened for reading only."""
+        return self.backend.read_only
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
@@ -110,6 +123,25 @@ class SyncBackend:
         self.close()
 
 
-def open_sync(url: str | DatabaseURL, pool_config: dict[str, Any] | None = None) -> SyncBackend:
-    """A connected :class:`SyncBackend` for ``url`` (raises :class:`ConnectionFailed` like ``connect``)."""
-    return SyncBackend(open_backend(url, pool_config))
+def open_sync(
+    url: str | DatabaseURL,
+    pool_config: dict[str, Any] | None = None,
+    *,
+    read_only: bool = False,
+    duckdb: DuckDBOptions | None = None,
+) -> SyncBackend:
+    """A connected :class:`SyncBackend` for ``url`` (raises :class:`ConnectionFailed` like ``connect``);
+    arguments as :func:`open_backend`."""
+    return SyncBackend(open_backend(url, pool_config, read_only=read_only, duckdb=duckdb))
+
+
+def open_configured_sync(url: str | None = None, *, read_only: bool = False) -> SyncBackend:
+    """A connected :class:`SyncBackend` for ``url`` (else the configured database), with the configured
+    pool and DuckDB options (``config.json``, the environment: see docs/architecture.md)."""
+    from alphahome.config import load_settings
+    from alphahome.storage.configured import backend_for
+
+    database = load_settings().settings.database
+    if url is not None:
+        database = database.model_copy(update={"url": url})
+    return SyncBackend(backend_for(database, read_only=read_only))

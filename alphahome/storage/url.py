@@ -1,4 +1,12 @@
-"""Database URLs: which backend a URL names, where it points, and how to show it without its password."""
+"""Database URLs: which backend a URL names, where it points, and how to show it without its password.
+
+The one place that reads a database URL: the settings model validates with :func:`database_url_problem`,
+the backends open :func:`parse_database_url`'s result, logs and errors show :func:`mask_url`, and the
+secret filter learns the password from :func:`url_password`.
+
+DuckDB paths: ``duckdb:///data/x.duckdb`` and ``duckdb:////data/x.duckdb`` are both ``/data/x.duckdb``;
+``duckdb:///~/x.duckdb`` is under the home directory; ``duckdb:///C:/x.duckdb`` a Windows drive.
+"""
 
 from __future__ import annotations
 
@@ -22,15 +30,21 @@ DUCKDB_MEMORY = ":memory:"
 _USERINFO = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>.*@)(?P<rest>.*)$", re.S)
 
 
+def url_password(url: str) -> str | None:
+    """The password written in a database URL (as written, still percent-encoded), or None."""
+    m = _USERINFO.match(url)
+    if not m:
+        return None
+    _user, colon, password = m.group("userinfo")[:-1].partition(":")
+    return password if colon and password else None
+
+
 def mask_url(url: str) -> str:
     """``url`` with its password replaced by ``***`` (works on malformed URLs too)."""
     m = _USERINFO.match(url)
-    if not m:
+    if not m or url_password(url) is None:
         return url
-    userinfo = m.group("userinfo")[:-1]
-    if ":" not in userinfo:
-        return url
-    user = userinfo.split(":", 1)[0]
+    user = m.group("userinfo")[:-1].split(":", 1)[0]
     return f"{m.group('head')}{user}:***@{m.group('rest')}"
 
 
@@ -64,8 +78,24 @@ class DatabaseURL:
         return f"DatabaseURL({self.masked!r})"
 
 
-def _invalid(url: str, problem: str) -> ConfigError:
-    return ConfigError(f"invalid database URL {mask_url(url)!r}: {problem}")
+_EXPECTED = "expected postgresql://user:password@host:port/database or duckdb:///path/file.duckdb"
+_BAD_PORT = (
+    "bad port: the port is not a number between 1 and 65535 (if the user name or password contains "
+    "@ : / ? or #, percent-encode it, e.g. @ as %40)"
+)
+
+
+class _BadURL(ValueError):
+    """A URL problem, in words that never repeat the password."""
+
+
+def database_url_problem(url: str) -> str | None:
+    """What is wrong with a database URL (never repeating its password); None if it is usable."""
+    try:
+        _parse(url)
+    except _BadURL as exc:
+        return str(exc)
+    return None
 
 
 def parse_database_url(url: str) -> DatabaseURL:
@@ -74,25 +104,33 @@ def parse_database_url(url: str) -> DatabaseURL:
     ``~`` in a DuckDB path is expanded; ``duckdb:///:memory:`` names a private in-memory database.
     A malformed URL raises :class:`ConfigError` naming the problem, with the password masked.
     """
+    try:
+        return _parse(url)
+    except _BadURL as exc:
+        shown = f" {mask_url(url.strip())!r}" if isinstance(url, str) and url.strip() else ""
+        raise ConfigError(f"invalid database URL{shown}: {exc}") from None
+
+
+def _parse(url: str) -> DatabaseURL:
     if not isinstance(url, str) or not url.strip():
-        raise ConfigError("invalid database URL: it is empty")
+        raise _BadURL("it is empty")
     url = url.strip()
     scheme, sep, rest = url.partition("://")
     if not sep:
-        raise _invalid(
-            url, "expected postgresql://user:password@host:port/database or duckdb:///path/file.duckdb"
-        )
+        raise _BadURL(f"not a database URL: {_EXPECTED}")
     scheme = scheme.lower()
     if scheme == "duckdb":
         return _parse_duckdb(url, rest)
     if scheme in POSTGRES_SCHEMES:
         return _parse_postgres(url)
-    raise _invalid(url, f"unknown scheme {scheme!r} (use postgresql:// or duckdb:///)")
+    # The scheme is shown only when it cannot be a pasted secret.
+    shown = f"'{scheme}://'" if re.fullmatch(r"[a-z0-9+.\-]{1,20}", scheme) else "in the URL"
+    raise _BadURL(f"unsupported scheme {shown}: {_EXPECTED}")
 
 
 def _parse_duckdb(url: str, rest: str) -> DatabaseURL:
     if not rest.startswith("/"):
-        raise _invalid(url, "a DuckDB URL needs three slashes and a path: duckdb:///path/file.duckdb")
+        raise _BadURL("a DuckDB URL needs three slashes and a path: duckdb:///path/file.duckdb")
     # duckdb:///abs/path and duckdb:////abs/path -> "/abs/path"; duckdb:///~/x -> "~/x";
     # duckdb:///C:/x -> "C:/x" (Windows); duckdb:///:memory: -> ":memory:"
     stripped = rest.lstrip("/")
@@ -101,15 +139,15 @@ def _parse_duckdb(url: str, rest: str) -> DatabaseURL:
     else:
         path = "/" + stripped
     if "?" in path or "#" in path:
-        raise _invalid(url, "DuckDB URLs take no query string or fragment")
-    if path in ("", "/"):
-        raise _invalid(url, "missing the DuckDB file path")
+        raise _BadURL("DuckDB URLs take no query string or fragment")
+    if path in ("", "/") or not stripped.strip():
+        raise _BadURL("the DuckDB URL has no file path: expected duckdb:///path/to/file.duckdb")
     if path != DUCKDB_MEMORY:
         if path.startswith(":"):
-            raise _invalid(url, f"unknown special DuckDB database {path!r} (only :memory:)")
+            raise _BadURL(f"unknown special DuckDB database {path!r} (only :memory:)")
         path = os.path.abspath(os.path.expanduser(unquote(path)))
         if path.endswith(os.sep):
-            raise _invalid(url, "the DuckDB path names a directory, not a file")
+            raise _BadURL("the DuckDB path names a directory, not a file")
     return DatabaseURL(kind="duckdb", raw=url, path=path)
 
 
@@ -119,17 +157,19 @@ def _parse_postgres(url: str) -> DatabaseURL:
         port = parts.port
     except ValueError as exc:
         # urlsplit's messages never contain the password, but may echo a port value; keep it generic.
-        problem = "bad port (must be a number 1-65535)" if "port" in str(exc).lower() else str(exc)
-        raise _invalid(url, problem) from None
+        problem = _BAD_PORT if "port" in str(exc).lower() else str(exc)
+        raise _BadURL(problem) from None
     if port is not None and not 1 <= port <= 65535:
-        raise _invalid(url, "bad port (must be a number 1-65535)")
+        raise _BadURL(_BAD_PORT)
+    if not parts.hostname:
+        raise _BadURL(f"the URL names no host: {_EXPECTED}")
     if parts.netloc.count("@") > 1:
-        raise _invalid(url, "more than one '@': percent-encode '@' in the user name or password as %40")
+        raise _BadURL("more than one '@': percent-encode '@' in the user name or password as %40")
     database = unquote(parts.path.lstrip("/"))
     if not database:
-        raise _invalid(url, "missing the database name (…/database at the end)")
+        raise _BadURL(f"the URL names no database (…/database at the end): {_EXPECTED}")
     if "/" in database:
-        raise _invalid(url, f"the database name {database!r} contains '/'")
+        raise _BadURL("the database name contains '/' (a password with / ? or # must be percent-encoded)")
     return DatabaseURL(
         kind="postgres",
         raw=url,

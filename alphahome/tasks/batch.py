@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from alphahome.errors import DataValidationError
 from alphahome.sources.tushare.fields import api_fields
+from alphahome.storage.batch import keep_last_per_key
 from alphahome.tasks.spec import DatasetSpec, Rule
 
 logger = logging.getLogger("alphahome.tasks")
@@ -112,12 +113,6 @@ def rule_mask(table: pa.Table, rule: Rule) -> pa.Array:
     return pc.fill_null(pc.invert(holds), False)
 
 
-def key_duplicates(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
-    """True for every row whose key (NULL = NULL) appears again later in the table."""
-    keys = table.select(list(key)).to_pandas(types_mapper=pd.ArrowDtype)
-    return pa.array(keys.duplicated(keep="last").to_numpy(dtype=bool))
-
-
 def prepare_batch(spec: DatasetSpec, table: pa.Table) -> PreparedBatch:
     """Type, check, validate and de-duplicate a fetched batch (see the module docstring).
 
@@ -161,12 +156,9 @@ def prepare_batch(spec: DatasetSpec, table: pa.Table) -> PreparedBatch:
         table = table.filter(pc.invert(drop))
         result.filtered = before - table.num_rows
 
-    distinct = table.group_by(list(spec.key)).aggregate([]).num_rows if spec.key and table.num_rows > 1 else 0
-    if spec.key and table.num_rows > 1 and distinct < table.num_rows:  # Arrow groups NULL keys together
-        dupes = key_duplicates(table, spec.key)
-        count = pc.sum(dupes).as_py() or 0
-        if count:
-            table = table.filter(pc.invert(dupes))
-            result.duplicates = count
+    if spec.key and table.num_rows > 1:
+        kept = keep_last_per_key(table, list(spec.key))
+        result.duplicates = table.num_rows - kept.num_rows
+        table = kept
     result.table = table
     return result

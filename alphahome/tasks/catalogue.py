@@ -1,5 +1,5 @@
 """The dataset catalogue: every dataset AlphaHome syncs, as an explicit list of specs (no registration by
-import side effects). Row caps, points and rates follow /work/shared/reference/tushare_api.md §3-4.
+import side effects). Row caps, points and rates: docs/tushare.md.
 """
 
 from __future__ import annotations

@@ -62,23 +62,19 @@ def tasks_command(config_path: str | None) -> int:
 
 
 async def _states(settings: Settings) -> tuple[dict[str, str], str | None]:
-    path = settings.database.duckdb_path
-    if path is not None and not path.exists():
-        return {}, f"database file {path} does not exist yet"
-    from alphahome.tasks.sync_store import SyncStore
+    """Each dataset's state, read-only (beside other readers). The catalogue is worth showing without a
+    database, so a missing file or a database that cannot be opened is a note, not an error."""
+    from alphahome.tasks.sync_store import opened_store
 
     try:
-        store = await SyncStore.open(settings)
+        async with opened_store(settings, read_only=True) as store:
+            runs = await store.last_runs()
+            out = {}
+            for spec in CATALOGUE:
+                complete = len(await store.completed(spec))
+                run = runs.get(spec.name)
+                last = f"; last run {run.status} {run.started:%Y-%m-%d %H:%M}" if run else "; never run"
+                out[spec.name] = f"{complete:,} partition(s) complete{last}"
+            return out, None
     except AlphaHomeError as exc:
         return {}, str(exc)
-    try:
-        runs = await store.last_runs()
-        out = {}
-        for spec in CATALOGUE:
-            complete = len(await store.completed(spec))
-            run = runs.get(spec.name)
-            last = f"; last run {run.status} {run.started:%Y-%m-%d %H:%M}" if run else "; never run"
-            out[spec.name] = f"{complete:,} partition(s) complete{last}"
-        return out, None
-    finally:
-        await store.close()

@@ -17,8 +17,9 @@ import pandas as pd
 import pyarrow as pa
 
 from alphahome.config.settings import Settings
-from alphahome.storage import Backend, open_backend
 from alphahome.storage import bookkeeping as bk
+from alphahome.storage.base import Backend
+from alphahome.storage.configured import backend_for
 from alphahome.storage.sql import qualified, quote_ident, table_ref
 from alphahome.tasks.catalogue import DATASETS
 from alphahome.tasks.planner import SNAPSHOT_PARTITION
@@ -90,13 +91,14 @@ class SyncStore:
         self._bookkeeping = False
 
     @classmethod
-    async def open(cls, settings: Settings) -> SyncStore:
+    async def open(cls, settings: Settings, *, read_only: bool = False) -> SyncStore:
         """Connect to the configured database (ConnectionFailed, exit 2, when it cannot).
 
         Nothing is created until the first write: a run that stops before saving anything (a rejected
-        token) leaves the database as it found it; absent tables read as empty.
+        token) leaves the database as it found it; absent tables read as empty. ``read_only``: for the
+        read commands (a DuckDB file then must exist and is shared with other readers).
         """
-        backend = open_backend(settings.database.url, settings.database.pool_config.model_dump())
+        backend = backend_for(settings, read_only=read_only)
         await backend.connect()
         return cls(backend)
 
@@ -263,10 +265,18 @@ class SyncStore:
 
 
 @asynccontextmanager
-async def opened_store(settings: Settings) -> AsyncIterator[SyncStore]:
-    """``async with opened_store(settings) as store``: connect, yield, close."""
-    store = await SyncStore.open(settings)
+async def opened_store(
+    settings: Settings, *, read_only: bool = False, run_lock: str | None = None
+) -> AsyncIterator[SyncStore]:
+    """``async with opened_store(settings, run_lock=RUN_LOCK_NAME) as store``: connect, take the named run
+    lock if one is given (RunLockHeld names its holder), yield, release, close. The one place commands,
+    the demo and the Python front door open the store."""
+    store = await SyncStore.open(settings, read_only=read_only)
     try:
-        yield store
+        if run_lock is None:
+            yield store
+        else:
+            async with store.run_lock(run_lock):
+                yield store
     finally:
         await store.close()

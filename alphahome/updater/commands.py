@@ -1,6 +1,6 @@
 """``alphahome tushare update`` and ``alphahome status``.
 
-Exit codes (DESIGN.md §3): 0 every selected task succeeded or was already current; 1 some failed (or
+Exit codes (docs/architecture.md): 0 every selected task succeeded or was already current; 1 some failed (or
 another run holds the lock); 2 bad usage or configuration, an unreachable database or a rejected token —
 one clear line, nothing written.
 """
@@ -22,20 +22,18 @@ from rich.table import Table
 from alphahome.config.loader import LoadedSettings, load_settings
 from alphahome.config.masking import redact
 from alphahome.config.settings import LOG_LEVELS, Settings, parse_date
-from alphahome.errors import AlphaHomeError, ConfigError
+from alphahome.errors import AlphaHomeError
 from alphahome.sources.tushare.errors import TokenRejected
 from alphahome.tasks.catalogue import CATALOGUE, DATASETS
 from alphahome.tasks.planner import TaskPlan
-from alphahome.tasks.sync_store import SyncStore
+from alphahome.tasks.sync_store import opened_store
 from alphahome.updater.logging_setup import setup_logging
 from alphahome.updater.progress import RunProgress
 from alphahome.updater.summary import format_duration, print_summary
 from alphahome.updater.updater import (
-    RUN_LOCK_NAME,
     Updater,
     UpdateReport,
     UpdateRequest,
-    effective_today,
     estimate_run_seconds,
     estimate_seconds,
     select_datasets,
@@ -122,15 +120,10 @@ def run_update_command(
     limiter_time_scale: float = 1.0,
 ) -> int:
     """The body of ``alphahome tushare update`` (also used by the production wrapper script)."""
-    if start_date is not None and mode is None:
-        mode = "manual"
-    mode = mode or "smart"
-    if mode == "manual" and start_date is None:
-        raise ConfigError("--mode manual needs --start-date (and optionally --end-date)")
-    if mode != "manual" and start_date is not None:
-        raise ConfigError(f"--start-date only applies to manual mode, not --mode {mode}")
-    if start_date and end_date and end_date < start_date:
-        raise ConfigError(f"--end-date {end_date:%Y%m%d} is before --start-date {start_date:%Y%m%d}")
+    from alphahome import api
+
+    request = api.request(tasks=_names(tasks), exclude=_names(exclude), mode=mode,  # type: ignore[arg-type]
+                          start=start_date, end=end_date)
     loaded = load_settings(
         config_path, schedule_path, env_name,
         flag_overrides={
@@ -148,15 +141,7 @@ def run_update_command(
     rich_console = console if console.is_terminal else None
     log_path = setup_logging(production.log_level, production.log_file, secrets=settings.secret_values(),
                              rich_console=rich_console)
-    request = UpdateRequest(
-        mode=mode,  # type: ignore[arg-type]
-        tasks=_names(tasks),
-        exclude=_names(exclude),
-        start=start_date,
-        end=end_date,
-        dry_run=production.enable_dry_run,
-    )
-    request = UpdateRequest(**{**request.__dict__, "today": effective_today(request)})
+    request = UpdateRequest(**{**request.__dict__, "dry_run": production.enable_dry_run})
     select_datasets(settings, request)  # unknown names are a usage error before anything is opened
     try:
         return asyncio.run(_update(loaded, request, console, limiter_time_scale, log_path))
@@ -177,33 +162,28 @@ async def _update(loaded: LoadedSettings, request: UpdateRequest, console: Conso
     settings = loaded.settings
     if request.dry_run:
         return await _dry_run(settings, request, console)
-    store = await SyncStore.open(settings)
-    try:
-        async with store.run_lock(RUN_LOCK_NAME):
-            progress = RunProgress(console)
-            updater = Updater(settings, store, request, progress=progress.advance,
-                              on_task_start=progress.start_task, limiter_time_scale=time_scale)
-            with progress:
-                report = await updater.run()
-            _finish(console, report, settings, log_path)
-            return report.exit_code
-    finally:
-        await store.close()
+    from alphahome.api import update_async
+
+    progress = RunProgress(console)
+    with progress:
+        report = await update_async(settings, request, progress=progress.advance,
+                                    on_task_start=progress.start_task, limiter_time_scale=time_scale)
+    _finish(console, report, settings, log_path)
+    return report.exit_code
 
 
 async def _dry_run(settings: Settings, request: UpdateRequest, console: Console) -> int:
     """Plan every task from what the database holds, print it, write nothing (a DuckDB file that does not
     exist yet is not created: an empty stand-in in a temporary directory is planned against instead)."""
     path = settings.database.duckdb_path
+    read_only = True  # beside notebooks and other readers
     with tempfile.TemporaryDirectory(prefix="alphahome-dry-run-") as scratch:
         if path is not None and not path.exists():
             settings = settings.model_copy(update={"database": settings.database.model_copy(
                 update={"url": f"duckdb:///{Path(scratch) / 'empty.duckdb'}"})})
-        store = await SyncStore.open(settings)
-        try:
+            read_only = False  # the stand-in must be created
+        async with opened_store(settings, read_only=read_only) as store:
             plans = await Updater(settings, store, request).dry_run()
-        finally:
-            await store.close()
     print_plans(console, plans, settings, request)
     return 0
 
@@ -264,9 +244,6 @@ def status_command(config_path: str | None) -> int:
     settings = load_settings(config_path).settings
     console = make_console()
     rows = asyncio.run(_status_rows(settings))
-    if rows is None:
-        console.print(f"database {settings.database.masked_url} does not exist yet: run `alphahome tushare update`")
-        return 0
     table = Table(title=f"AlphaHome status ({settings.database.masked_url})", title_justify="left")
     for column, justify in (("table", "left"), ("rows", "right"), ("latest date", "left"),
                             ("last run", "left"), ("result", "left"), ("duration", "right"),
@@ -278,12 +255,9 @@ def status_command(config_path: str | None) -> int:
     return 0
 
 
-async def _status_rows(settings: Settings) -> list[tuple[str, ...]] | None:
-    path = settings.database.duckdb_path
-    if path is not None and not path.exists():
-        return None
-    store = await SyncStore.open(settings)
-    try:
+async def _status_rows(settings: Settings) -> list[tuple[str, ...]]:
+    """Read-only: beside other readers, and a missing DuckDB file is an error (exit 2), never created."""
+    async with opened_store(settings, read_only=True) as store:
         out: list[tuple[str, ...]] = []
         runs = await store.last_runs()
         for spec in CATALOGUE:
@@ -299,8 +273,6 @@ async def _status_rows(settings: Settings) -> list[tuple[str, ...]] | None:
                 (run.error or "")[:120] if run else "",
             ))
         return out
-    finally:
-        await store.close()
 
 
 def main_update(argv: list[str] | None = None) -> None:

@@ -1,6 +1,6 @@
 """Tushare's interface facts: each API's output fields, their types and whether they are default fields.
 
-Transcribed from the Tushare documentation (see /work/shared/reference/tushare_api.md §4) as one compact
+Transcribed from the Tushare documentation (see docs/tushare.md) as one compact
 table. A field is written ``name``, ``name:t`` or ``name:t*``:
 
 - ``t`` is the value kind: ``s`` string, ``d`` date (a ``YYYYMMDD`` string on the wire), ``f`` float
