@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from alphahome.config.documents import Location, read_document
-from alphahome.config.masking import mask_token, mask_url_password, redact, url_password
+from alphahome.config.masking import mask_channel, mask_token, mask_url_password, redact, url_password
 from alphahome.config.problems import describe_error, dotted, suggest
 from alphahome.config.settings import (
     DEFAULT_DEVELOPMENT,
@@ -132,6 +132,8 @@ class LoadedSettings:
                 value = mask_token(value.get_secret_value() if value is not None else None)
             elif key == "database.url":
                 value = mask_url_password(value)
+            elif key.endswith("monitoring.notify"):
+                value = [mask_channel(channel) for channel in value]
             elif isinstance(value, date):
                 value = value.isoformat()
             out[key] = value
@@ -188,6 +190,12 @@ def load_settings(
         raise InvalidConfiguration(_unique_redacted(problems, cfg_data, sched_data, env, flags))
     assert config is not None and schedule is not None
     settings = Settings(**dict(config), schedule=schedule)
+    channel_problems = [
+        f"monitoring.notify[{i}] ({c.name or c.type}): {why}"
+        for i, c in enumerate(settings.notify_channels()) if (why := c.problem())
+    ]
+    if channel_problems:
+        raise InvalidConfiguration(_unique_redacted(channel_problems, cfg_data, sched_data, env, flags))
 
     sources = {f"schedule.{key}": src for key, src in _sources(schedule, sched_tree).items()}
     sources = {**_sources(config, cfg_tree), **sources}

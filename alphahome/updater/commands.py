@@ -23,7 +23,9 @@ from alphahome.config.loader import LoadedSettings, load_settings
 from alphahome.config.masking import redact
 from alphahome.config.settings import LOG_LEVELS, Settings, parse_date
 from alphahome.errors import AlphaHomeError, ConfigError
-from alphahome.sources.tushare.errors import TokenRejected
+from alphahome.monitoring.outcome import RunOutcome, TaskOutcome
+from alphahome.monitoring.publish import publish_outcome
+from alphahome.sources.tushare.errors import ServerUnreachable, TokenRejected
 from alphahome.tasks.catalogue import CATALOGUE, DATASETS
 from alphahome.tasks.planner import TaskPlan
 from alphahome.tasks.sync_store import SyncStore
@@ -160,7 +162,7 @@ def run_update_command(
     select_datasets(settings, request)  # unknown names are a usage error before anything is opened
     try:
         return asyncio.run(_update(loaded, request, console, limiter_time_scale, log_path))
-    except TokenRejected as exc:
+    except (TokenRejected, ServerUnreachable) as exc:
         raise _OneLine(redact(str(exc), settings.secret_values()), 2) from None
 
 
@@ -185,7 +187,7 @@ async def _update(loaded: LoadedSettings, request: UpdateRequest, console: Conso
                               on_task_start=progress.start_task, limiter_time_scale=time_scale)
             with progress:
                 report = await updater.run()
-            _finish(console, report, settings, log_path)
+            await _finish(console, report, settings, log_path)
             return report.exit_code
     finally:
         await store.close()
@@ -208,28 +210,38 @@ async def _dry_run(settings: Settings, request: UpdateRequest, console: Console)
     return 0
 
 
-def _finish(console: Console, report: UpdateReport, settings: Settings, log_path: Path | None) -> None:
-    """Performance lines and alerts (log), then the summary table and where the log is."""
+async def _finish(console: Console, report: UpdateReport, settings: Settings, log_path: Path | None) -> None:
+    """Performance lines and alerts (log), the summary table and where the log is, then the textfile
+    metrics and the notifications (neither can change the exit code)."""
     monitoring = settings.schedule.monitoring
-    thresholds = monitoring.alert_thresholds
     log = logging.getLogger("alphahome.updater")
     for r in report.results:
         if monitoring.enable_performance_log and r.status != "skipped":
             rate = r.rows / r.duration if r.duration > 0 else 0.0
             log.info("perf %s: %d rows, %d calls, %.1fs, %.0f rows/s", r.dataset, r.rows, r.calls,
                      r.duration, rate)
-        if r.duration > thresholds.max_execution_time:
-            log.warning("ALERT: %s ran %s, longer than max_execution_time %gs", r.dataset,
-                        format_duration(r.duration), thresholds.max_execution_time)
-    ran = [r for r in report.results if r.status != "skipped"]
-    if ran:
-        rate = sum(r.status == "success" for r in ran) / len(ran)
-        if rate < thresholds.success_rate:
-            log.warning("ALERT: success rate %.0f%% is below the threshold %.0f%%", rate * 100,
-                        thresholds.success_rate * 100)
+    outcome = report_outcome(report, log_path)
+    outcome.add_threshold_alerts(monitoring.alert_thresholds)
+    for en, _zh in outcome.alerts:
+        log.warning("ALERT: %s", en)
     print_summary(console, report.results, report.wall_seconds)
     if log_path is not None:
         console.print(f"log: {log_path}")
+    await publish_outcome(outcome, settings)
+
+
+def report_outcome(report: UpdateReport, log_path: Path | None) -> RunOutcome:
+    """The monitoring view of a finished update."""
+    return RunOutcome(
+        kind="tushare",
+        run_id=report.run_id,
+        started=report.started,
+        finished=report.finished,
+        tasks=[TaskOutcome(r.dataset, r.status, r.rows, r.calls, r.duration, r.error, r.quota_waits)
+               for r in report.results],
+        log_path=str(log_path) if log_path else None,
+        drift=dict(report.drift),
+    )
 
 
 def print_plans(console: Console, plans: list[TaskPlan], settings: Settings, request: UpdateRequest) -> None:
