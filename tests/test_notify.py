@@ -172,13 +172,13 @@ def smtp_server():
         def __init__(self) -> None:
             self.messages: list[tuple[list[str], bytes]] = []
 
-        async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        async def handle_RCPT(self, server, session, envelope, address, options):
             if address.endswith("@nowhere.invalid"):
                 return "550 no such user"
             envelope.rcpt_tos.append(address)
             return "250 OK"
 
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        async def handle_DATA(self, server, session, envelope):
             self.messages.append((envelope.rcpt_tos, envelope.content))
             return "250 OK"
 

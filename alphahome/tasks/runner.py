@@ -244,8 +244,8 @@ class TaskRunner:
             if signature in self._logged:
                 logger.debug("%s: batch %s failed (same error as before)", self.spec.name, batch.label)
             else:
-                logger.error("%s: batch %s failed after %d attempt(s): %s", self.spec.name, batch.label,
-                             attempts, exc)
+                tries = f" after {attempts} save attempt(s)" if attempts > 1 else ""
+                logger.error("%s: batch %s failed%s: %s", self.spec.name, batch.label, tries, exc)
                 self._logged.add(signature)
             self._failed.append((batch, f"{batch.label}: {exc}"))
         partitions = [p for b in batches for p in b.partitions]
@@ -301,9 +301,9 @@ class TaskRunner:
         async with self._save_lock:
             self._buffer.append((batch, table, partitions))
             self._buffered_rows += table.num_rows
-            # Until one save has gone through, save each batch at once: a table that cannot be written
+            # Until rows have been saved, save each batch at once: a table that cannot be written
             # is found after a few batches, not after fetching a whole buffer's worth.
-            if self._buffered_rows >= self._save_rows or not self._done:
+            if self._buffered_rows >= self._save_rows or (table.num_rows and not self._rows):
                 await self._save_buffer()
 
     async def _save_buffer(self) -> None:
@@ -334,7 +334,8 @@ class TaskRunner:
                         raise
                     return
                 await self._pause_before_retry(f"save of {len(entries)} batch(es)", exc, attempt)
-        self._streak.success()
+        if table.num_rows:  # an empty save proves nothing about the table
+            self._streak.success()
         self._rows += saved
         self._done += len(entries)
         self._report()
