@@ -26,7 +26,7 @@ from alphahome.errors import AlphaHomeError, ConfigError
 from alphahome.monitoring.outcome import RunOutcome, TaskOutcome
 from alphahome.monitoring.publish import publish_outcome
 from alphahome.sources.tushare.errors import ServerUnreachable, TokenRejected
-from alphahome.tasks.catalogue import CATALOGUE, DATASETS
+from alphahome.tasks.catalogue import DATASETS
 from alphahome.tasks.planner import TaskPlan
 from alphahome.tasks.sync_store import SyncStore
 from alphahome.updater.logging_setup import setup_logging
@@ -264,55 +264,6 @@ def print_plans(console: Console, plans: list[TaskPlan], settings: Settings, req
     total = sum(p.calls for p in plans)
     console.print(f"{len(plans)} task(s), ~{total:,} call(s), about "
                   f"{format_duration(estimate_run_seconds(plans, settings))} at the current budgets")
-
-
-# ------------------------------------------------------------------------------------------------ status
-
-
-@click.command("status")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config.json to read.")
-def status_command(config_path: str | None) -> int:
-    """Per table: rows, latest date, last run, its result and duration."""
-    settings = load_settings(config_path).settings
-    console = make_console()
-    rows = asyncio.run(_status_rows(settings))
-    if rows is None:
-        console.print(f"database {settings.database.masked_url} does not exist yet: run `alphahome tushare update`")
-        return 0
-    table = Table(title=f"AlphaHome status ({settings.database.masked_url})", title_justify="left")
-    for column, justify in (("table", "left"), ("rows", "right"), ("latest date", "left"),
-                            ("last run", "left"), ("result", "left"), ("duration", "right"),
-                            ("error", "left")):
-        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
-    return 0
-
-
-async def _status_rows(settings: Settings) -> list[tuple[str, ...]] | None:
-    path = settings.database.duckdb_path
-    if path is not None and not path.exists():
-        return None
-    store = await SyncStore.open(settings)
-    try:
-        out = []
-        runs = await store.last_runs()
-        for spec in CATALOGUE:
-            stats = await store.table_stats(spec)
-            run = runs.get(spec.name)
-            out.append((
-                f"tushare.{spec.table_name}",
-                f"{stats.rows:,}" if stats.exists else "-",
-                stats.latest or "-",
-                run.started.strftime("%Y-%m-%d %H:%M") if run else "never",
-                run.status if run else "-",
-                format_duration(run.duration) if run else "-",
-                (run.error or "")[:120] if run else "",
-            ))
-        return out
-    finally:
-        await store.close()
 
 
 def main_update(argv: list[str] | None = None) -> None:
