@@ -193,8 +193,10 @@ class Finding:
     problem: str
 
 
-async def check_health(store: SyncStore, settings: Settings, today: dt.date, max_age_days: int = 0) -> list[Finding]:
-    """Stale datasets (see the module docstring) and failed last runs; empty when all is well."""
+async def check_health(store: SyncStore, settings: Settings, today: dt.date, max_age_days: int = 0,
+                       *, runs: bool = True) -> list[Finding]:
+    """Stale datasets (see the module docstring) and, with ``runs``, failed last runs; empty when all is
+    well."""
     findings: list[Finding] = []
     excluded = set(settings.schedule.task_filter.exclude_tasks)
     slack = dt.timedelta(days=max_age_days)
@@ -225,7 +227,7 @@ async def check_health(store: SyncStore, settings: Settings, today: dt.date, max
         elif latest + slack < expected:
             findings.append(Finding(spec.name, f"stale: latest {column} {latest:%Y-%m-%d}, expected "
                                                f"{expected:%Y-%m-%d}"))
-    for run in _latest_per_kind(group_runs(await run_history(store))):
+    for run in _latest_per_kind(group_runs(await run_history(store))) if runs else []:
         if run.status != "success":
             names = ", ".join(f"{t['task']} ({t['status']})" for t in run.failed_tasks)
             findings.append(Finding(f"{run.kind} run {run.run_id}", f"{run.status}: {names}"))

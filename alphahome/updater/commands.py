@@ -11,7 +11,7 @@ import asyncio
 import logging
 import sys
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +187,7 @@ async def _update(loaded: LoadedSettings, request: UpdateRequest, console: Conso
                               on_task_start=progress.start_task, limiter_time_scale=time_scale)
             with progress:
                 report = await updater.run()
-            await _finish(console, report, settings, log_path)
+            await _finish(console, report, settings, log_path, store, request)
             return report.exit_code
     finally:
         await store.close()
@@ -210,7 +210,8 @@ async def _dry_run(settings: Settings, request: UpdateRequest, console: Console)
     return 0
 
 
-async def _finish(console: Console, report: UpdateReport, settings: Settings, log_path: Path | None) -> None:
+async def _finish(console: Console, report: UpdateReport, settings: Settings, log_path: Path | None,
+                  store: SyncStore, request: UpdateRequest) -> None:
     """Performance lines and alerts (log), the summary table and where the log is, then the textfile
     metrics and the notifications (neither can change the exit code)."""
     monitoring = settings.schedule.monitoring
@@ -222,12 +223,30 @@ async def _finish(console: Console, report: UpdateReport, settings: Settings, lo
                      r.duration, rate)
     outcome = report_outcome(report, log_path)
     outcome.add_threshold_alerts(monitoring.alert_thresholds)
+    await _add_stale_alerts(outcome, store, settings, request)
     for en, _zh in outcome.alerts:
         log.warning("ALERT: %s", en)
     print_summary(console, report.results, report.wall_seconds)
     if log_path is not None:
         console.print(f"log: {log_path}")
     await publish_outcome(outcome, settings)
+
+
+async def _add_stale_alerts(outcome: RunOutcome, store: SyncStore, settings: Settings,
+                            request: UpdateRequest) -> None:
+    """An alert per dataset of the run that is still behind its expected date after it (as `check`
+    sees it, counting the day after the run's day as today; docs/monitoring.md)."""
+    from alphahome.monitoring.health import check_health
+
+    today = (request.today or date.today()) + timedelta(days=1)
+    try:
+        findings = await check_health(store, settings, today, runs=False)
+    except AlphaHomeError as exc:
+        logging.getLogger("alphahome.updater").warning("freshness check skipped: %s", exc)
+        return
+    in_run = {t.name for t in outcome.tasks}
+    for f in (f for f in findings if f.what in in_run):
+        outcome.alerts.append((f"data is stale: {f.what}: {f.problem}", f"数据过期：{f.what}：{f.problem}"))
 
 
 def report_outcome(report: UpdateReport, log_path: Path | None) -> RunOutcome:
