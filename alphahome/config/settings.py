@@ -296,9 +296,14 @@ class ConfigFile(_Model):
 # ------------------------------------------------------------------------------ tushare_update_config.yaml
 
 
+#: The log file when the scheduling YAML names none: under the configuration directory (docs/monitoring.md).
+DEFAULT_LOG_NAME = "logs/tushare_production_update.log"
+
+
 class ProductionSchedule(_Model):
-    """How a production update runs. ``timeout_minutes`` bounds the whole run; ``log_file`` is relative to
-    the working directory (None or empty: no log file)."""
+    """How a production update runs. ``timeout_minutes`` bounds the whole run; ``log_file``: a relative path
+    is resolved against the directory of the YAML that sets it; unset: ``logs/…`` beside config.json
+    (``~/.alphahome/logs/tushare_production_update.log``); empty: no log file."""
 
     max_workers: int = Field(3, ge=1)
     max_retries: int = Field(3, ge=0)
@@ -306,7 +311,7 @@ class ProductionSchedule(_Model):
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)
     ] = "INFO"
-    log_file: Annotated[str | None, BeforeValidator(_blank_to_none)] = "logs/tushare_production_update.log"
+    log_file: Annotated[str | None, BeforeValidator(_blank_to_none)] = DEFAULT_LOG_NAME
     timeout_minutes: float = Field(120, gt=0)
     enable_dry_run: bool = False
 

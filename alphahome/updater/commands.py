@@ -26,10 +26,10 @@ from alphahome.errors import AlphaHomeError, ConfigError
 from alphahome.monitoring.outcome import RunOutcome, TaskOutcome
 from alphahome.monitoring.publish import publish_outcome
 from alphahome.sources.tushare.errors import ServerUnreachable, TokenRejected
-from alphahome.tasks.catalogue import DATASETS
 from alphahome.tasks.planner import TaskPlan
 from alphahome.tasks.sync_store import SyncStore
 from alphahome.updater.logging_setup import setup_logging
+from alphahome.updater.preflight import preflight
 from alphahome.updater.progress import RunProgress
 from alphahome.updater.summary import format_duration, print_summary
 from alphahome.updater.updater import (
@@ -143,7 +143,7 @@ def run_update_command(
             "production.enable_dry_run": True if dry_run else (False if no_dry_run else None),
         },
     )
-    loaded.check_task_names(DATASETS)
+    preflight(loaded, need_token=not loaded.settings.schedule.production.enable_dry_run)
     settings = loaded.settings
     console = console or make_console()
     production = settings.schedule.production
