@@ -17,7 +17,9 @@ COMMANDS: dict[str, str] = {
     "tushare": "alphahome.updater.commands:tushare_group",
     "pit": "alphahome.pit.commands:pit_group",
     "tasks": "alphahome.tasks.commands:tasks_command",
-    "status": "alphahome.updater.commands:status_command",
+    "status": "alphahome.updater.health_commands:status_command",
+    "runs": "alphahome.updater.health_commands:runs_command",
+    "check": "alphahome.updater.health_commands:check_command",
     "config": "alphahome.config.commands:config_group",
     "sandbox": "alphahome.sandbox.commands:sandbox_group",
 }

@@ -521,7 +521,13 @@ def test_unreadable_and_odd_files(tmp_path):
     empty_yaml = write_yaml(tmp_path / "empty.yaml", "# only comments\n")
     schedule = load_settings(schedule_path=empty_yaml, environ={}).settings.schedule
     sections = {"development", "production_override"}
-    assert schedule.model_dump(exclude=sections) == ScheduleConfig().model_dump(exclude=sections)
+    dumped = schedule.model_dump(exclude=sections)
+    # the default log file is resolved under config.json's directory (docs/monitoring.md)
+    assert dumped["production"].pop("log_file") == str(Path("~/.alphahome/logs/tushare_production_update.log")
+                                                        .expanduser())
+    expected = ScheduleConfig().model_dump(exclude=sections)
+    expected["production"].pop("log_file")
+    assert dumped == expected
     assert schedule.development == schedule.production_override == {}  # a file without them overrides nothing
 
 
@@ -679,7 +685,7 @@ def test_config_init_to_a_chosen_path(tmp_path, capsys):
 
 
 def test_config_validate_exit_codes(tmp_path, capsys):
-    good = write_json(tmp_path / "good.json", starter_config())
+    good = write_json(tmp_path / "good.json", {**starter_config(), "api": {"tushare_token": "f" * 56}})
     code, out, _ = run_cli(
         capsys, "config", "validate", "--config", str(good), "--schedule-config", str(SHIPPED_YAML)
     )

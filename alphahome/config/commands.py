@@ -129,8 +129,13 @@ def init_command(path: str | None, force: bool) -> None:
 def validate_command(config_path: str | None, schedule_path: str | None) -> None:
     """Check config.json, the environment and the scheduling YAML (both --env sections).
 
-    Exits 0 and prints OK, or exits 2 listing every problem with its file and key path."""
+    Runs exactly the checks ``tushare update`` runs before it starts (dataset names against the catalogue,
+    the token, the log and metrics locations). Exits 0 and prints OK, or exits 2 listing every problem
+    with its file and key path."""
+    from alphahome.updater.preflight import preflight
+
     loaded = load_settings(config_path, schedule_path)
+    preflight(loaded)
     click.echo("OK")
     for label, text in _file_lines(loaded).items():
         click.echo(f"  {label + ':':<15}{text}")

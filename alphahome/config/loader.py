@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from alphahome.config.documents import Location, read_document
-from alphahome.config.masking import mask_token, mask_url_password, redact, url_password
+from alphahome.config.masking import mask_channel, mask_token, mask_url_password, redact, url_password
 from alphahome.config.problems import describe_error, dotted, suggest
 from alphahome.config.settings import (
     DEFAULT_DEVELOPMENT,
@@ -132,6 +132,8 @@ class LoadedSettings:
                 value = mask_token(value.get_secret_value() if value is not None else None)
             elif key == "database.url":
                 value = mask_url_password(value)
+            elif key.endswith("monitoring.notify"):
+                value = [mask_channel(channel) for channel in value]
             elif isinstance(value, date):
                 value = value.isoformat()
             out[key] = value
@@ -149,6 +151,7 @@ def load_settings(
 
     ``config_path``: explicit, else ``$ALPHAHOME_CONFIG``, else ``~/.alphahome/config.json`` (only the last
     may be missing: built-in defaults). ``schedule_path``: explicit, else ``$ALPHAHOME_SCHEDULE_CONFIG``, else
+    ``tushare_update_config.yaml`` next to config.json, else
     ``scripts/production/config/tushare_update_config.yaml`` under the working directory if present, else
     built-in defaults (equal to that file). ``env_name``: None, ``"development"`` or ``"production"``.
     ``flag_overrides``: dotted key -> value from a command line; None values are ignored (flag not given).
@@ -167,7 +170,7 @@ def load_settings(
 
     cfg_path = _config_location(config_path, env)
     cfg_data, _ = read_document(cfg_path, "JSON", problems)
-    sched_path = _schedule_location(schedule_path, env)
+    sched_path = _schedule_location(schedule_path, env, cfg_path.path.parent)
     sched_data, sched_lines = read_document(sched_path, "YAML", problems) if sched_path else (None, {})
 
     config_flags, schedule_flags = _split_flags(flags)
@@ -188,9 +191,16 @@ def load_settings(
         raise InvalidConfiguration(_unique_redacted(problems, cfg_data, sched_data, env, flags))
     assert config is not None and schedule is not None
     settings = Settings(**dict(config), schedule=schedule)
+    channel_problems = [
+        f"monitoring.notify[{i}] ({c.name or c.type}): {why}"
+        for i, c in enumerate(settings.notify_channels()) if (why := c.problem())
+    ]
+    if channel_problems:
+        raise InvalidConfiguration(_unique_redacted(channel_problems, cfg_data, sched_data, env, flags))
 
     sources = {f"schedule.{key}": src for key, src in _sources(schedule, sched_tree).items()}
     sources = {**_sources(config, cfg_tree), **sources}
+    _resolve_paths(settings, sources, cfg_path.path)
     return LoadedSettings(
         settings=settings,
         sources=sources,
@@ -218,14 +228,40 @@ def _config_location(explicit: str | os.PathLike[str] | None, env: Mapping[str, 
     return Location(DEFAULT_CONFIG_PATH.expanduser(), False, "default location")
 
 
-def _schedule_location(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Location | None:
+def _schedule_location(explicit: str | os.PathLike[str] | None, env: Mapping[str, str],
+                       config_dir: Path) -> Location | None:
     if explicit:
         return Location(Path(explicit).expanduser().absolute(), True, "--schedule-config")
     if env.get(SCHEDULE_ENV):
         return Location(Path(env[SCHEDULE_ENV]).expanduser().absolute(), True, f"${SCHEDULE_ENV}")
+    beside_config = config_dir / REPO_SCHEDULE_PATH.name
+    if beside_config.is_file():
+        return Location(beside_config, True, "next to config.json")
     if REPO_SCHEDULE_PATH.is_file():
         return Location(REPO_SCHEDULE_PATH.resolve(), True, "the working directory")
     return None
+
+
+def _resolve_paths(settings: Settings, sources: dict[str, ValueSource], config_path: Path) -> None:
+    """Make ``production.log_file`` and ``monitoring.prometheus_textfile`` absolute, so the working
+    directory (cron's, systemd's) changes nothing: a path from a YAML file is relative to that file's
+    directory, the built-in log file lives under config.json's directory."""
+    for section, key in (("production", "log_file"), ("monitoring", "prometheus_textfile")):
+        model = getattr(settings.schedule, section)
+        raw = getattr(model, key)
+        if not raw:
+            continue
+        path = Path(raw).expanduser()
+        if not path.is_absolute():
+            source = sources.get(f"schedule.{section}.{key}", "default")
+            if source.startswith("yaml:"):
+                base = Path(source[5:].split(" [")[0].split(" via ")[0]).parent
+            elif source == "default" or source.startswith("default"):
+                base = config_path.parent
+            else:
+                base = Path.cwd()
+            path = base / path
+        setattr(model, key, str(path))
 
 
 # --------------------------------------------------------------------------------------------- merging

@@ -65,3 +65,29 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
         else:
             text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", MASK, text)
     return text
+
+
+def mask_webhook_url(url: str) -> str:
+    """A bot URL with its key hidden: the query (WeCom/DingTalk ``key=``/``access_token=``) and a Feishu
+    ``/hook/<key>`` segment become ``***``."""
+    head, q, query = url.partition("?")
+    if "/hook/" in head:
+        head = head.rsplit("/", 1)[0] + "/" + MASK
+    return f"{head}?{MASK}" if q and query else head
+
+
+def mask_channel(channel: object) -> object:
+    """A notification channel (as dumped from the settings) safe to print: secret and password masked,
+    bot keys in the URL hidden, keys left unset dropped."""
+    if not isinstance(channel, dict):
+        return channel
+    out: dict[str, object] = {}
+    for key, value in channel.items():
+        if value is None or value == []:
+            continue
+        if key in ("secret", "password"):
+            value = MASK
+        elif key == "url" and isinstance(value, str):
+            value = mask_webhook_url(value)
+        out[key] = value
+    return out

@@ -272,26 +272,39 @@ class TaskOverrides(_Model):
     ] = None
 
 
+class ConfigMonitoring(_Model):
+    """config.json's ``monitoring``: notification channels with their secrets (merged with the YAML's by
+    ``name``; see :meth:`Settings.notify_channels`)."""
+
+    notify: list[NotifyChannel] = Field(default_factory=list)
+
+
 class ConfigFile(_Model):
     """Everything ``config.json`` may contain."""
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     tasks: dict[str, TaskOverrides] = Field(default_factory=dict)
+    monitoring: ConfigMonitoring = Field(default_factory=ConfigMonitoring)
 
 
 # ------------------------------------------------------------------------------ tushare_update_config.yaml
 
 
+#: The log file when the scheduling YAML names none: under the configuration directory (docs/monitoring.md).
+DEFAULT_LOG_NAME = "logs/tushare_production_update.log"
+
+
 class ProductionSchedule(_Model):
-    """How a production update runs. ``timeout_minutes`` bounds the whole run; ``log_file`` is relative to
-    the working directory (None or empty: no log file)."""
+    """How a production update runs. ``timeout_minutes`` bounds the whole run; ``log_file``: a relative path
+    is resolved against the directory of the YAML that sets it; unset: ``logs/…`` beside config.json
+    (``~/.alphahome/logs/tushare_production_update.log``); empty: no log file."""
 
     max_workers: int = Field(3, ge=1)
     max_retries: int = Field(3, ge=0)
     retry_delay: float = Field(5, ge=0)
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
-    log_file: Annotated[str | None, BeforeValidator(_blank_to_none)] = "logs/tushare_production_update.log"
+    log_file: Annotated[str | None, BeforeValidator(_blank_to_none)] = DEFAULT_LOG_NAME
     timeout_minutes: float = Field(120, gt=0)
     enable_dry_run: bool = False
 
@@ -312,12 +325,72 @@ class AlertThresholds(_Model):
     max_execution_time: float = Field(3600, gt=0)
 
 
+NotifyEvent = Literal["failure", "partial", "alert", "success"]
+CHANNEL_TYPES = ("webhook", "wecom", "dingtalk", "feishu", "email")
+
+
+def _as_list(value: object) -> object:
+    """``to: a@b.c`` -> ``[a@b.c]``; a comma list too."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class NotifyChannel(_Model):
+    """One place a run's outcome is sent to (docs/monitoring.md).
+
+    ``type``: webhook (the run summary as JSON), wecom / dingtalk / feishu (their group bots' formats), email
+    (SMTP). ``name`` joins a channel declared in the YAML with its secrets in config.json. ``on``: the events
+    that send: failure, partial, alert, success. Secrets (``secret``, ``password``) are masked everywhere."""
+
+    type: Literal["webhook", "wecom", "dingtalk", "feishu", "email"]
+    name: str | None = None
+    url: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
+    secret: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = None
+    on: list[NotifyEvent] = Field(default_factory=lambda: ["failure", "partial", "alert"])
+    timeout: float = Field(10, gt=0)
+    to: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+    host: str | None = None
+    port: int | None = Field(None, ge=1, le=65535)
+    starttls: bool = False
+    ssl: bool = False
+    user: str | None = None
+    password: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = None
+    sender: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http:// or https:// URL with a host")
+        return value
+
+    def problem(self) -> str | None:
+        """What this channel lacks to be sent (checked after config.json's secrets are merged in)."""
+        if self.type == "email":
+            if not self.host:
+                return "an email channel needs host (the SMTP server)"
+            if not self.to:
+                return "an email channel needs to (one address or a list)"
+            if self.starttls and self.ssl:
+                return "starttls and ssl exclude each other (ssl: port 465, starttls: port 587)"
+        elif not self.url:
+            return f"a {self.type} channel needs url"
+        return None
+
+
 class MonitoringConfig(_Model):
-    """Per-task performance lines, task status lines, and the alert thresholds."""
+    """Per-task performance lines, task status lines, the alert thresholds, where alerts go
+    (``notify``) and the node_exporter textfile written after each run (``prometheus_textfile``)."""
 
     enable_performance_log: bool = True
     enable_task_status_log: bool = True
     alert_thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+    notify: list[NotifyChannel] = Field(default_factory=list)
+    prometheus_textfile: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
 
 
 class ScheduleDatabase(_Model):
@@ -372,14 +445,36 @@ class Settings(ConfigFile):
         """The overrides configured for dataset ``name`` (all None when it has none)."""
         return self.tasks.get(name) or TaskOverrides()
 
+    def notify_channels(self) -> list[NotifyChannel]:
+        """The effective channels: the YAML's, each completed by the config.json channel of the same
+        ``name`` (its keys win: that is where secrets live), then config.json's other channels."""
+        from_json = list(self.monitoring.notify)
+        out = []
+        for channel in self.schedule.monitoring.notify:
+            twin = next((c for c in from_json if channel.name and c.name == channel.name), None)
+            if twin is not None:
+                from_json.remove(twin)
+                channel = channel.model_copy(update=twin.model_dump(exclude_unset=True))
+            out.append(channel)
+        return out + from_json
+
     def secret_values(self) -> list[str]:
-        """The secrets to pass to :func:`alphahome.config.masking.redact`: token and database password."""
+        """The secrets to pass to :func:`alphahome.config.masking.redact`: token, database password, and
+        each notification channel's secret, password and URL query (bot keys travel in the query)."""
         values = []
         if self.api.tushare_token is not None:
             values.append(self.api.tushare_token.get_secret_value())
         raw_password = url_password(self.database.url)
         if raw_password:
             values.append(raw_password)
+        for channel in [*self.schedule.monitoring.notify, *self.monitoring.notify]:
+            for secret in (channel.secret, channel.password):
+                if secret is not None:
+                    values.append(secret.get_secret_value())
+            if channel.url and urlsplit(channel.url).query:
+                values.append(urlsplit(channel.url).query)
+            if channel.url and "/hook/" in channel.url:  # feishu: the bot key is the last path segment
+                values.append(channel.url.rsplit("/", 1)[-1])
         return values
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -46,10 +48,15 @@ def pit_group() -> None:
 @click.option("--log-level", "--log_level", "log_level", type=click.Choice(LOG_LEVELS, case_sensitive=False),
               default="INFO", show_default=True)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config.json to read.")
+@click.argument("more_targets", nargs=-1, metavar="[TARGET]...")
 def update_command(targets: tuple[str, ...], mode: str, parallel: bool, workers: int, log_level: str,
-                   config_path: str | None) -> int:
-    """Build the PIT tables (schema pit) from the raw Tushare tables, inside the database."""
-    return run_update_command(targets=targets, mode=mode, parallel=parallel, workers=workers,
+                   config_path: str | None, more_targets: tuple[str, ...]) -> int:
+    """Build the PIT tables (schema pit) from the raw Tushare tables, inside the database.
+
+    Words after the options are targets too, as the original took them: ``--target balance income``."""
+    if more_targets and not targets:
+        raise click.UsageError(f"unexpected argument(s) {' '.join(more_targets)}: use --target")
+    return run_update_command(targets=targets + more_targets, mode=mode, parallel=parallel, workers=workers,
                               log_level=log_level, config_path=config_path)
 
 
@@ -62,16 +69,35 @@ def run_update_command(*, targets: tuple[str, ...] = (), mode: str = "incrementa
         raise ConfigError(str(exc)) from None
     settings = _settings(config_path)
     _logging(log_level, settings)
-    results = asyncio.run(_update(settings, selected, mode, parallel, workers))
+    started = datetime.now(UTC)
+    run_id = f"pit-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    results = asyncio.run(_update(settings, selected, mode, parallel, workers, run_id))
     _print_summary(results)
+    asyncio.run(_publish(settings, results, started, run_id))
     return 1 if any(r.status == "failed" for r in results) else 0
 
 
-async def _update(settings: Any, targets: list[str], mode: str, parallel: bool, workers: int) -> list[BuildResult]:
+async def _publish(settings: Any, results: list[BuildResult], started: datetime, run_id: str) -> None:
+    """Threshold alerts, textfile metrics and notifications for this build (docs/monitoring.md)."""
+    from alphahome.monitoring.outcome import RunOutcome, TaskOutcome
+    from alphahome.monitoring.publish import publish_outcome
+
+    outcome = RunOutcome(
+        kind="pit", run_id=run_id, started=started, finished=datetime.now(UTC),
+        tasks=[TaskOutcome(r.target, "failed" if r.status == "failed" else "success", r.rows, 0, r.seconds,
+                           r.error) for r in results],
+    )
+    outcome.add_threshold_alerts(settings.schedule.monitoring.alert_thresholds)
+    await publish_outcome(outcome, settings)
+
+
+async def _update(settings: Any, targets: list[str], mode: str, parallel: bool, workers: int,
+                  run_id: str | None = None) -> list[BuildResult]:
     from alphahome.storage.configured import opened_backend
 
     async with opened_backend(settings) as backend:
-        return await run_pit_update(backend, targets, mode, parallel=parallel, workers=workers)  # type: ignore[arg-type]
+        return await run_pit_update(backend, targets, mode, parallel=parallel, workers=workers,  # type: ignore[arg-type]
+                                    run_id=run_id)
 
 
 def _print_summary(results: list[BuildResult]) -> None:

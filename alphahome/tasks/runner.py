@@ -2,7 +2,12 @@
 
 Each batch is fetched (every request of it, paged by the client), typed, validated, de-duplicated and
 saved in ONE transaction together with the sync state that marks its partitions complete, so data and the
-record of it commit together or not at all. ``concurrent_limit`` batches are in flight at once, each held
+record of it commit together or not at all.
+
+One retry budget per batch (docs/monitoring.md): the client retries each request of a fetch up to
+``max_retries`` times, and the runner does not fetch again on top of that; a save is retried only when its
+error may pass (a lost connection, a deadlock). When consecutive batches fail with the same non-transient
+error (storage, schema, bad data), the task stops after a few and reports that error once. ``concurrent_limit`` batches are in flight at once, each held
 in memory only until it is saved: a table is streamed through, never held whole.
 
 Small batches are gathered and saved together (up to ``save_batch_size`` rows per transaction), their
@@ -31,9 +36,12 @@ from alphahome.sources.tushare.errors import (
     PermissionDenied,
     QuotaExceeded,
     RequestError,
+    ServerUnreachable,
     TokenRejected,
+    TushareError,
 )
 from alphahome.tasks.batch import prepare_batch, wire_types
+from alphahome.tasks.failures import FailureStreak, failure_signature, is_transient_storage_error
 from alphahome.tasks.planner import Batch, TaskPlan, parse_ymd
 from alphahome.tasks.spec import DatasetSpec
 from alphahome.tasks.sync_store import SyncStore
@@ -86,6 +94,8 @@ class TaskResult:
     note: str = ""
     #: Labels of the batches that failed (their partitions are recorded missing).
     missing: list[str] = field(default_factory=list)
+    #: Times a request of this task waited for the rate limiter (quota pacing).
+    quota_waits: int = 0
 
     @property
     def duration(self) -> float:
@@ -130,6 +140,10 @@ class TaskRunner:
         self._buffered_rows = 0
         self._save_lock = asyncio.Lock()
         self._save_rows = save_threshold(spec, options.save_batch_size)
+        self._streak = FailureStreak()
+        self._logged: set[str] = set()
+        #: The task stopped on a systematic storage error: what is still queued is not tried again.
+        self._storage_broken = False
 
     async def run(self) -> TaskResult:
         """Execute every batch; never raises except for a rejected token (which stops the whole run) and
@@ -144,12 +158,19 @@ class TaskRunner:
             async with asyncio.TaskGroup() as group:
                 for _ in range(max(1, min(self.options.concurrent_limit, len(self.plan.batches)))):
                     group.create_task(self._worker(batches))
-        except* TokenRejected as eg:
+        except* (TokenRejected, ServerUnreachable) as eg:
             raise eg.exceptions[0] from None
         except* TaskAborted:
             pass  # recorded in self._abort by the worker
         async with self._save_lock:
-            await self._save_buffer()  # what was fetched before an abort is kept
+            if self._storage_broken:
+                self._failed += [(b, str(self._abort)) for b, _, _ in self._buffer]
+                self._buffer = []
+            else:
+                try:
+                    await self._save_buffer()  # what was fetched before an abort is kept
+                except TaskAborted:
+                    pass
         finished = datetime.now(UTC)
         logger.debug("%s: %d batches in %.2fs", self.spec.name, len(self.plan.batches), time.monotonic() - t0)
         return self.result(started, finished)
@@ -175,6 +196,7 @@ class TaskRunner:
         return TaskResult(
             self.spec.name, status, started, finished, rows=self._rows, calls=self.counter.calls,
             batches=self._done, batches_failed=failed, error=error, note=note, missing=missing,
+            quota_waits=self.counter.waits,
         )
 
     async def _worker(self, batches: Iterator[Batch]) -> None:
@@ -185,26 +207,25 @@ class TaskRunner:
             await self._run_batch(batch)
 
     async def _run_batch(self, batch: Batch) -> None:
-        """Fetch and prepare one batch (retrying), then hand it to the save buffer."""
-        attempt = 0
-        while True:
-            try:
-                table, partitions = await self._fetch(batch)
-                break
-            except TokenRejected:
+        """Fetch and prepare one batch, then hand it to the save buffer. The client has spent the batch's
+        retry budget on each request, so a fetch that still fails is not fetched again here."""
+        try:
+            table, partitions = await self._fetch(batch)
+        except (TokenRejected, ServerUnreachable):
+            raise
+        except (PermissionDenied, RequestError) as exc:
+            self._abort_with(exc, batch)
+        except QuotaExceeded as exc:
+            if exc.window != "day":
                 raise
-            except (PermissionDenied, RequestError) as exc:
-                self._abort_with(exc, batch)
-            except QuotaExceeded as exc:
-                if exc.window != "day":
-                    raise
-                self._abort_with(exc, batch)
-            except (AlphaHomeError, OSError, pa.ArrowException) as exc:
-                attempt += 1
-                if attempt > self.options.max_retries:
-                    await self._give_up([batch], exc, attempt)
-                    return
-                await self._pause_before_retry(batch.label, exc, attempt)
+            self._abort_with(exc, batch)
+        except TushareError as exc:
+            await self._give_up([batch], exc, transient=exc.retryable)
+            return
+        except (AlphaHomeError, OSError, pa.ArrowException) as exc:
+            # preparing the same rows again fails the same way
+            await self._give_up([batch], exc, transient=False)
+            return
         await self._buffer_batch(batch, table, partitions)
 
     async def _pause_before_retry(self, label: str, exc: BaseException, attempt: int) -> None:
@@ -213,18 +234,32 @@ class TaskRunner:
                        self.options.max_retries, delay)
         await asyncio.sleep(delay)
 
-    async def _give_up(self, batches: list[Batch], exc: BaseException, attempts: int) -> None:
-        """Batches that failed after their retries: recorded missing, the task goes on."""
+    async def _give_up(self, batches: list[Batch], exc: BaseException, *, transient: bool,
+                       attempts: int = 1) -> None:
+        """Batches that failed after their retries: recorded missing, the task goes on, unless this is the
+        ``SYSTEMATIC_AFTER``-th consecutive batch failing with one non-transient error (then it stops).
+        Each distinct error is logged in full once; repeats are counted at debug level."""
+        signature = failure_signature(exc)
         for batch in batches:
-            logger.error("%s: batch %s failed after %d attempt(s): %s", self.spec.name, batch.label, attempts, exc)
+            if signature in self._logged:
+                logger.debug("%s: batch %s failed (same error as before)", self.spec.name, batch.label)
+            else:
+                tries = f" after {attempts} save attempt(s)" if attempts > 1 else ""
+                logger.error("%s: batch %s failed%s: %s", self.spec.name, batch.label, tries, exc)
+                self._logged.add(signature)
             self._failed.append((batch, f"{batch.label}: {exc}"))
         partitions = [p for b in batches for p in b.partitions]
         if partitions:
             try:
                 await self.store.mark_missing(self.spec, partitions, str(exc))
             except AlphaHomeError as err:  # the database itself may be what failed
-                logger.error("%s: could not record missing partitions: %s", self.spec.name, err)
+                logger.debug("%s: could not record missing partitions: %s", self.spec.name, err)
         self._report()
+        if not transient and self._streak.failure(exc) and self._abort is None:
+            self._abort = TaskAborted(
+                f"stopped after {self._streak.count} consecutive batches failed with the same error: {exc}")
+            logger.error("%s: %s", self.spec.name, self._abort)
+            raise self._abort
 
     def _abort_with(self, exc: BaseException, batch: Batch) -> None:
         if self._abort is None:
@@ -243,7 +278,7 @@ class TaskRunner:
         for params in batch.requests:
             table = await self.client.fetch(
                 batch.api, params, self.spec.field_names, page_size=self.plan.page_size,
-                types=self._types, counter=self.counter,
+                types=self._types, counter=self.counter, max_retries=self.options.max_retries,
             )
             tables.append(table)
         fetched = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
@@ -266,7 +301,9 @@ class TaskRunner:
         async with self._save_lock:
             self._buffer.append((batch, table, partitions))
             self._buffered_rows += table.num_rows
-            if self._buffered_rows >= self._save_rows:
+            # Until rows have been saved, save each batch at once: a table that cannot be written
+            # is found after a few batches, not after fetching a whole buffer's worth.
+            if self._buffered_rows >= self._save_rows or (table.num_rows and not self._rows):
                 await self._save_buffer()
 
     async def _save_buffer(self) -> None:
@@ -286,11 +323,19 @@ class TaskRunner:
                 saved = await self.store.save(self.spec, table, partitions)
                 break
             except (AlphaHomeError, OSError, pa.ArrowException) as exc:
+                transient = is_transient_storage_error(exc)
                 attempt += 1
-                if attempt > self.options.max_retries:
-                    await self._give_up([b for b, _, _ in entries], exc, attempt)
+                if not transient or attempt > self.options.max_retries:
+                    try:
+                        await self._give_up([b for b, _, _ in entries], exc, transient=transient,
+                                            attempts=attempt)
+                    except TaskAborted:
+                        self._storage_broken = True
+                        raise
                     return
                 await self._pause_before_retry(f"save of {len(entries)} batch(es)", exc, attempt)
+        if table.num_rows:  # an empty save proves nothing about the table
+            self._streak.success()
         self._rows += saved
         self._done += len(entries)
         self._report()

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import sys
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,13 @@ from alphahome.config.loader import LoadedSettings, load_settings
 from alphahome.config.masking import redact
 from alphahome.config.settings import LOG_LEVELS, Settings, parse_date
 from alphahome.errors import AlphaHomeError
-from alphahome.sources.tushare.errors import TokenRejected
-from alphahome.tasks.catalogue import CATALOGUE, DATASETS
+from alphahome.monitoring.outcome import RunOutcome, TaskOutcome
+from alphahome.monitoring.publish import publish_outcome
+from alphahome.sources.tushare.errors import ServerUnreachable, TokenRejected
 from alphahome.tasks.planner import TaskPlan
-from alphahome.tasks.sync_store import opened_store
+from alphahome.tasks.sync_store import SyncStore, opened_store
 from alphahome.updater.logging_setup import setup_logging
+from alphahome.updater.preflight import preflight
 from alphahome.updater.progress import RunProgress
 from alphahome.updater.summary import format_duration, print_summary
 from alphahome.updater.updater import (
@@ -134,7 +136,7 @@ def run_update_command(
             "production.enable_dry_run": True if dry_run else (False if no_dry_run else None),
         },
     )
-    loaded.check_task_names(DATASETS)
+    preflight(loaded, need_token=not loaded.settings.schedule.production.enable_dry_run)
     settings = loaded.settings
     console = console or make_console()
     production = settings.schedule.production
@@ -145,7 +147,7 @@ def run_update_command(
     select_datasets(settings, request)  # unknown names are a usage error before anything is opened
     try:
         return asyncio.run(_update(loaded, request, console, limiter_time_scale, log_path))
-    except TokenRejected as exc:
+    except (TokenRejected, ServerUnreachable) as exc:
         raise _OneLine(redact(str(exc), settings.secret_values()), 2) from None
 
 
@@ -164,12 +166,14 @@ async def _update(loaded: LoadedSettings, request: UpdateRequest, console: Conso
         return await _dry_run(settings, request, console)
     from alphahome.api import update_async
 
-    progress = RunProgress(console)
-    with progress:
-        report = await update_async(settings, request, progress=progress.advance,
-                                    on_task_start=progress.start_task, limiter_time_scale=time_scale)
-    _finish(console, report, settings, log_path)
-    return report.exit_code
+    async with opened_store(settings) as store:
+        progress = RunProgress(console)
+        with progress:
+            report = await update_async(settings, request, progress=progress.advance,
+                                        on_task_start=progress.start_task, limiter_time_scale=time_scale,
+                                        store=store)
+        await _finish(console, report, settings, log_path, store, request)
+        return report.exit_code
 
 
 async def _dry_run(settings: Settings, request: UpdateRequest, console: Console) -> int:
@@ -188,28 +192,57 @@ async def _dry_run(settings: Settings, request: UpdateRequest, console: Console)
     return 0
 
 
-def _finish(console: Console, report: UpdateReport, settings: Settings, log_path: Path | None) -> None:
-    """Performance lines and alerts (log), then the summary table and where the log is."""
+async def _finish(console: Console, report: UpdateReport, settings: Settings, log_path: Path | None,
+                  store: SyncStore, request: UpdateRequest) -> None:
+    """Performance lines and alerts (log), the summary table and where the log is, then the textfile
+    metrics and the notifications (neither can change the exit code)."""
     monitoring = settings.schedule.monitoring
-    thresholds = monitoring.alert_thresholds
     log = logging.getLogger("alphahome.updater")
     for r in report.results:
         if monitoring.enable_performance_log and r.status != "skipped":
             rate = r.rows / r.duration if r.duration > 0 else 0.0
             log.info("perf %s: %d rows, %d calls, %.1fs, %.0f rows/s", r.dataset, r.rows, r.calls,
                      r.duration, rate)
-        if r.duration > thresholds.max_execution_time:
-            log.warning("ALERT: %s ran %s, longer than max_execution_time %gs", r.dataset,
-                        format_duration(r.duration), thresholds.max_execution_time)
-    ran = [r for r in report.results if r.status != "skipped"]
-    if ran:
-        rate = sum(r.status == "success" for r in ran) / len(ran)
-        if rate < thresholds.success_rate:
-            log.warning("ALERT: success rate %.0f%% is below the threshold %.0f%%", rate * 100,
-                        thresholds.success_rate * 100)
+    outcome = report_outcome(report, log_path)
+    outcome.add_threshold_alerts(monitoring.alert_thresholds)
+    await _add_stale_alerts(outcome, store, settings, request)
+    for en, _zh in outcome.alerts:
+        log.warning("ALERT: %s", en)
     print_summary(console, report.results, report.wall_seconds)
     if log_path is not None:
         console.print(f"log: {log_path}")
+    await publish_outcome(outcome, settings)
+
+
+async def _add_stale_alerts(outcome: RunOutcome, store: SyncStore, settings: Settings,
+                            request: UpdateRequest) -> None:
+    """An alert per dataset of the run that is still behind its expected date after it (as `check`
+    sees it, counting the day after the run's day as today; docs/monitoring.md)."""
+    from alphahome.monitoring.health import check_health
+
+    today = (request.today or date.today()) + timedelta(days=1)
+    try:
+        findings = await check_health(store, settings, today, runs=False)
+    except AlphaHomeError as exc:
+        logging.getLogger("alphahome.updater").warning("freshness check skipped: %s", exc)
+        return
+    in_run = {t.name for t in outcome.tasks}
+    for f in (f for f in findings if f.what in in_run):
+        outcome.alerts.append((f"data is stale: {f.what}: {f.problem}", f"数据过期：{f.what}：{f.problem}"))
+
+
+def report_outcome(report: UpdateReport, log_path: Path | None) -> RunOutcome:
+    """The monitoring view of a finished update."""
+    return RunOutcome(
+        kind="tushare",
+        run_id=report.run_id,
+        started=report.started,
+        finished=report.finished,
+        tasks=[TaskOutcome(r.dataset, r.status, r.rows, r.calls, r.duration, r.error, r.quota_waits)
+               for r in report.results],
+        log_path=str(log_path) if log_path else None,
+        drift=dict(report.drift),
+    )
 
 
 def print_plans(console: Console, plans: list[TaskPlan], settings: Settings, request: UpdateRequest) -> None:
@@ -232,47 +265,6 @@ def print_plans(console: Console, plans: list[TaskPlan], settings: Settings, req
     total = sum(p.calls for p in plans)
     console.print(f"{len(plans)} task(s), ~{total:,} call(s), about "
                   f"{format_duration(estimate_run_seconds(plans, settings))} at the current budgets")
-
-
-# ------------------------------------------------------------------------------------------------ status
-
-
-@click.command("status")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config.json to read.")
-def status_command(config_path: str | None) -> int:
-    """Per table: rows, latest date, last run, its result and duration."""
-    settings = load_settings(config_path).settings
-    console = make_console()
-    rows = asyncio.run(_status_rows(settings))
-    table = Table(title=f"AlphaHome status ({settings.database.masked_url})", title_justify="left")
-    for column, justify in (("table", "left"), ("rows", "right"), ("latest date", "left"),
-                            ("last run", "left"), ("result", "left"), ("duration", "right"),
-                            ("error", "left")):
-        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
-    return 0
-
-
-async def _status_rows(settings: Settings) -> list[tuple[str, ...]]:
-    """Read-only: beside other readers, and a missing DuckDB file is an error (exit 2), never created."""
-    async with opened_store(settings, read_only=True) as store:
-        out: list[tuple[str, ...]] = []
-        runs = await store.last_runs()
-        for spec in CATALOGUE:
-            stats = await store.table_stats(spec)
-            run = runs.get(spec.name)
-            out.append((
-                f"tushare.{spec.table_name}",
-                f"{stats.rows:,}" if stats.exists else "-",
-                stats.latest or "-",
-                run.started.strftime("%Y-%m-%d %H:%M") if run else "never",
-                run.status if run else "-",
-                format_duration(run.duration) if run else "-",
-                (run.error or "")[:120] if run else "",
-            ))
-        return out
 
 
 def main_update(argv: list[str] | None = None) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from alphahome.config.masking import redact
+from alphahome.errors import ConfigError
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 #: One log file is kept at 10 MB, with 5 older ones beside it.
@@ -77,10 +78,16 @@ def setup_logging(
     path: Path | None = None
     if log_file:
         path = Path(log_file).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
-        )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            file_handler = logging.handlers.RotatingFileHandler(
+                path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+            )
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write the log file {path}: {exc.strerror or exc} (set production.log_file in the "
+                "scheduling YAML to a writable path, or empty for no file)"
+            ) from None
         file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
         handlers.append(file_handler)
     for handler in handlers:

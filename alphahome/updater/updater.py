@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from alphahome.config.settings import Settings
 from alphahome.errors import ConfigError
 from alphahome.sources.tushare.client import TushareClient
-from alphahome.sources.tushare.errors import TokenRejected
+from alphahome.sources.tushare.errors import ServerUnreachable, TokenRejected
 from alphahome.sources.tushare.rate_limiter import Budget, RateLimiter, default_budget, tier_per_day
 from alphahome.tasks.catalogue import CATALOGUE, DATASETS
 from alphahome.tasks.planner import Mode, PlanInput, TaskPlan, parse_ymd, plan_missing_ranges
@@ -74,6 +74,8 @@ class UpdateReport:
     finished: datetime
     timed_out: bool = False
     plans: list[TaskPlan] = field(default_factory=list)
+    #: dataset -> columns it asks for that the server did not send (schema drift).
+    drift: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def wall_seconds(self) -> float:
@@ -317,18 +319,31 @@ class Updater:
                     async with asyncio.TaskGroup() as group:
                         for task in self.tasks:
                             group.create_task(self._run_task(task, events, workers))
-            except* TokenRejected as eg:
+            except* (TokenRejected, ServerUnreachable) as eg:
                 raise eg.exceptions[0] from None
             except* TimeoutError:
                 timed_out = True
                 logger.error("the run reached timeout_minutes=%g: unfinished tasks are stopped",
                              production.timeout_minutes)
+            drift = self._schema_drift(client)
         finished = datetime.now(UTC)
         results = [self._final_result(t, finished, timed_out) for t in self.tasks]
         for result in results:
             await self.store.record_run(self.run_id, result, self.request.mode)
         return UpdateReport(self.run_id, results, started, finished, timed_out,
-                            [t.plan for t in self.tasks if t.plan is not None])
+                            [t.plan for t in self.tasks if t.plan is not None], drift)
+
+    def _schema_drift(self, client: TushareClient) -> dict[str, list[str]]:
+        """dataset -> the columns its APIs did not send in this run."""
+        out: dict[str, list[str]] = {}
+        for task in self.tasks:
+            apis = {task.spec.api, task.spec.api_for(points_of(self.settings))}
+            columns = sorted({c for api in apis for c in client.missing_columns.get(api, {})})
+            if columns:
+                out[task.spec.name] = columns
+                logger.warning("%s: schema drift: the server sent no %d of its column(s): %s", task.spec.name,
+                               len(columns), ", ".join(columns))
+        return out
 
     def _final_result(self, task: PlannedTask, finished: datetime, timed_out: bool) -> TaskResult:
         name = task.spec.name

@@ -28,6 +28,7 @@ import pyarrow as pa
 from alphahome.sources.tushare.errors import (
     PossiblyTruncated,
     QuotaExceeded,
+    ServerUnreachable,
     TransportError,
     TushareError,
     classify,
@@ -152,6 +153,10 @@ class TushareClient:
         self.limiter = limiter
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
+        #: API -> column the server did not send -> pages without it (see _note_missing_columns).
+        self.missing_columns: dict[str, dict[str, int]] = {}
+        #: Whether any request has had an HTTP answer (an unreachable server before that is fatal).
+        self._reached = False
         self.retry_delay = float(retry_delay)
         self.max_concurrency = int(max_concurrency)
         self.max_quota_waits = int(max_quota_waits)
@@ -216,10 +221,11 @@ class TushareClient:
         fields: Sequence[str] | str | None = None,
         *,
         counter: CallStats | None = None,
+        max_retries: int | None = None,
     ) -> Page:
         """Send one request (after the rate limiter lets it through) and return the page as sent.
 
-        Retries transport and service errors up to ``max_retries`` times; waits out minute/hour quota
+        Retries transport and service errors up to ``max_retries`` times (the client's own when None); waits out minute/hour quota
         errors (not counted as failed attempts). Raises the typed error otherwise; a daily quota raises
         :class:`QuotaExceeded` with ``window='day'``.
         """
@@ -231,6 +237,7 @@ class TushareClient:
         }
         retries = 0
         quota_waits = 0
+        budget = self.max_retries if max_retries is None else max_retries
         while True:
             await self._acquire(api, counter)
             self._count(api, counter, calls=1)
@@ -252,18 +259,30 @@ class TushareClient:
                 continue
             except TushareError as exc:
                 self._count(api, counter, failed=1)
-                if not exc.retryable or retries >= self.max_retries:
+                if not exc.retryable or retries >= budget:
                     if exc.retryable:
                         logger.error("tushare %s: giving up after %d attempts: %s", api, retries + 1, exc)
                     raise
                 retries += 1
                 self._count(api, counter, retries=1)
                 delay = self._backoff(retries)
-                logger.warning("tushare %s: %s; retry %d/%d in %.2fs", api, exc, retries, self.max_retries, delay)
+                logger.warning("tushare %s: %s; retry %d/%d in %.2fs", api, exc, retries, budget, delay)
                 await asyncio.sleep(delay)
                 continue
             self._count(api, counter, ok=1, rows=len(page.rows))
             return page
+
+    def _note_missing_columns(self, api: str, absent: Sequence[str]) -> None:
+        """Count columns the server did not send; warn once per API and column in the client's life (one
+        run), so a schema change costs one line, not one per page. ``missing_columns`` keeps the counts."""
+        seen = self.missing_columns.setdefault(api, {})
+        new = [name for name in absent if name not in seen]
+        for name in absent:
+            seen[name] = seen.get(name, 0) + 1
+        if new:
+            shown = ", ".join(new[:12]) + (f", … ({len(new)} in all)" if len(new) > 12 else "")
+            logger.warning("tushare %s: the server sent no column(s) %s; left null (reported once per run; "
+                           "the run summary lists schema drift)", api, shown)
 
     def _backoff(self, retry: int) -> float:
         base = self.retry_delay * (2 ** (retry - 1))
@@ -287,10 +306,18 @@ class TushareClient:
                     self.url, json=body, timeout=aiohttp.ClientTimeout(total=self.timeout)
                 ) as resp:
                     status = resp.status
+                    self._reached = True
                     raw = await resp.read()
             except TimeoutError:
                 raise TransportError(
                     f"tushare API '{api}' timed out after {self.timeout:g}s", api=api
+                ) from None
+            except aiohttp.ClientConnectorError as exc:
+                detail = redact(str(exc), self._token) or type(exc).__name__
+                if not self._reached:  # never answered: the URL is wrong or the server is down
+                    raise ServerUnreachable(f"cannot reach Tushare at {self.url}: {detail}", api=api) from None
+                raise TransportError(
+                    f"tushare API '{api}' request failed: {type(exc).__name__}: {detail}", api=api
                 ) from None
             except aiohttp.ClientError as exc:
                 detail = redact(str(exc), self._token) or type(exc).__name__
@@ -346,6 +373,7 @@ class TushareClient:
         page_size: int,
         offset_paging: bool = True,
         counter: CallStats | None = None,
+        max_retries: int | None = None,
     ) -> AsyncIterator[Page]:
         """Yield the pages of one query, paging with ``offset``/``limit`` in steps of ``page_size``.
 
@@ -361,7 +389,7 @@ class TushareClient:
             if base.get(managed) is not None:
                 raise ValueError(f"params must not set '{managed}': fetch pages by itself")
         if not offset_paging:
-            page = await self.call(api, base, fields, counter=counter)
+            page = await self.call(api, base, fields, counter=counter, max_retries=max_retries)
             if page.has_more or len(page.rows) >= page_size:
                 raise PossiblyTruncated(
                     f"tushare API '{api}' returned {len(page.rows)} rows (its cap is {page_size}) and cannot "
@@ -376,7 +404,8 @@ class TushareClient:
         offset = 0
         previous: list[list[Any]] | None = None
         while True:
-            page = await self.call(api, {**base, "offset": offset, "limit": page_size}, fields, counter=counter)
+            page = await self.call(api, {**base, "offset": offset, "limit": page_size}, fields, counter=counter,
+                                   max_retries=max_retries)
             got = len(page.rows)
             if previous is not None and got and page.rows == previous:
                 # The same full page again: this API ignores offset, so paging would never end.
@@ -412,6 +441,7 @@ class TushareClient:
         offset_paging: bool = True,
         types: Mapping[str, ColumnType] | None = None,
         counter: CallStats | None = None,
+        max_retries: int | None = None,
     ) -> pa.Table:
         """All rows of one query as a ``pyarrow.Table`` (paged as :meth:`pages` does).
 
@@ -424,20 +454,20 @@ class TushareClient:
         wanted = list(dict.fromkeys(f for f in fields_text(fields).split(",") if f))
         columns: list[str] | None = wanted or None
         values: dict[str, list[Any]] = {name: [] for name in wanted}
-        warned: set[str] = set()
         async for page in self.pages(
-            api, params, fields, page_size=page_size, offset_paging=offset_paging, counter=counter
+            api, params, fields, page_size=page_size, offset_paging=offset_paging, counter=counter,
+            max_retries=max_retries,
         ):
             if columns is None:
                 columns = list(page.fields)
                 values = {name: [] for name in columns}
             index = {name: i for i, name in enumerate(page.fields)}
+            absent = [name for name in columns if name not in index]
+            if absent:
+                self._note_missing_columns(api, absent)
             for name in columns:
                 position = index.get(name)
                 if position is None:
-                    if name not in warned:
-                        warned.add(name)
-                        logger.warning("tushare %s: the server sent no column '%s'; it is left null", api, name)
                     values[name].extend([None] * len(page.rows))
                 else:
                     values[name].extend(row[position] for row in page.rows)

@@ -62,6 +62,14 @@ class TransportError(TushareError):
         self.status = status
 
 
+class ServerUnreachable(TransportError):
+    """The Tushare URL has never answered in this run (connection refused, DNS failure): a wrong
+    ``TUSHARE_API_URL`` or no network. Not retried; the run stops with one line (exit 2)."""
+
+    retryable = False
+    exit_code = 2
+
+
 class ServiceError(TushareError):
     """The service answered with an unknown/system error ("系统未知错误" or an unrecognised code).
     Retryable a few times."""
