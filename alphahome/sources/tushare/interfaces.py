@@ -383,7 +383,7 @@ _TABLE: tuple[Interface, ...] = (
     _I("hk_daily", "hk", "trade_dates", 5000, params=_CODE_DAY, key=("ts_code", "trade_date"),
        date_column="trade_date", history_start="19900101", doc_id=192, title="港股日线行情"),
     _I("hk_tradecal", "others", "snapshot", 2000, params=("start_date", "end_date", "is_open"),
-       key=("exchange", "cal_date"), doc_id=250, title="港股交易日历"),
+       key=("exchange", "cal_date"), date_column="cal_date", doc_id=250, title="港股交易日历"),
     # ---- macro -------------------------------------------------------------------------------------------
     _I("shibor", "macro", "dates", 2000, params=("date", "start_date", "end_date"), key=("date",),
        date_column="date", history_start="20061008", doc_id=149, title="Shibor利率"),
