@@ -144,7 +144,7 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
     ),
     DatasetSpec(
         "dividend", "dividend", "financial", ("ts_code", "end_date", "ann_date", "div_proc"),
-        Split("periods", date_param="end_date", period_months=(6, 12)), date_column="end_date", row_cap=2000,
+        Split("periods", date_param="end_date"), date_column="end_date", row_cap=2000,
         depends_on=("stock_basic",), open_days=730, nullable_key=("ann_date",),
         description="Dividend plans, one row per plan stage; per dividend period (end_date).",
     ),
