@@ -134,3 +134,38 @@ def test_filters_and_windows_of_the_long_tail(sandbox: SandboxServer, market: Ma
     calendar = pro.hk_tradecal(start_date="20240101", end_date="20240131")
     assert len(calendar) == 31 and set(calendar["exchange"]) == {"HKEX"}
     assert calendar.set_index("cal_date").at["20240101", "is_open"] == 0
+
+
+def test_weekly_and_monthly_bars_agree_with_daily(market: Market) -> None:
+    daily = market.truth("daily")
+    bars = market.truth("stk_weekly_monthly")
+    day = pd.to_datetime(daily["trade_date"], format="%Y%m%d")
+    for freq, period in (("week", day.dt.to_period("W")), ("month", day.dt.to_period("M"))):
+        grouped = daily.assign(p=period).sort_values("trade_date").groupby(["ts_code", "p"])
+        expected = grouped.agg(trade_date=("trade_date", "last"), open=("open", "first"), high=("high", "max"),
+                               low=("low", "min"), close=("close", "last"), pre_close=("pre_close", "first"),
+                               vol=("vol", "sum")).reset_index(drop=False)  # fmt: skip
+        got = bars[bars["freq"] == freq].set_index(["ts_code", "trade_date"]).sort_index()
+        want = expected.set_index(["ts_code", "trade_date"]).sort_index()
+        assert list(got.index) == list(want.index), freq
+        for column in ("open", "high", "low", "close", "pre_close"):
+            assert (got[column] == want[column]).all(), (freq, column)
+        assert (got["vol"] - want["vol"]).abs().max() < 0.01
+        assert (got["change"] == (got["close"] - got["pre_close"]).round(4)).all()
+
+
+def test_event_tables_leave_dates_null_where_tushare_does(market: Market) -> None:
+    repurchase = market.truth("repurchase")
+    assert repurchase["exp_date"].isna().any() and repurchase["exp_date"].notna().any()
+    assert repurchase["high_limit"].isna().any()
+    assert not repurchase[["ts_code", "ann_date", "proc"]].isna().any().any()
+    assert not repurchase.duplicated(["ts_code", "ann_date", "proc"]).any()
+    dividend = market.truth("dividend")
+    assert dividend.loc[dividend["div_proc"] != "实施", "ex_date"].isna().all()
+
+
+@pytest.mark.parametrize("name", sorted(n for n, i in INTERFACES.items() if i.base is None and i.key))
+def test_keys_are_unique_in_the_data(market: Market, name: str) -> None:
+    key = list(interface(name).key)
+    truth = market.truth(name)
+    assert not truth.duplicated(key).any(), f"{name}: key {key} repeats"
