@@ -145,12 +145,12 @@ def _grid(facts: Interface, ctx: Context, ents: Entities, rng: np.random.Generat
     if shape == "weeks":
         fridays = pd.to_datetime(pd.Series(ctx.calendar), format="%Y%m%d").dt.day_of_week.to_numpy() == 4
         dates = _window(ctx, facts, ctx.calendar[fridays])
-        e, d = np.meshgrid(np.arange(n), np.arange(len(dates)), indexing="ij")
-        return pd.DataFrame({"_e": e.ravel(), "_d": dates[d.ravel()]})
+        ew, dw = np.meshgrid(np.arange(n), np.arange(len(dates)), indexing="ij")
+        return pd.DataFrame({"_e": ew.ravel(), "_d": dates[dw.ravel()]})
     if shape in ("ann_dates", "periods"):
         periods = _periods(_window(ctx, facts, ctx.days))
-        e, p = np.meshgrid(np.arange(n), np.arange(len(periods)), indexing="ij")
-        e, p = e.ravel(), p.ravel()
+        e_grid, p_grid = np.meshgrid(np.arange(n), np.arange(len(periods)), indexing="ij")
+        e, p = e_grid.ravel(), p_grid.ravel()
         keep = rng.random(len(e)) < (0.5 if shape == "ann_dates" else 1.0)
         e, p = e[keep], p[keep]
         ends = periods[p]
@@ -160,8 +160,8 @@ def _grid(facts: Interface, ctx: Context, ents: Entities, rng: np.random.Generat
         return frame[frame["_ann"] <= last].reset_index(drop=True)
     # trade-date tables (per entity and day; event-like ones on a share of days)
     dates = _window(ctx, facts, ctx.days)
-    e, d = np.meshgrid(np.arange(n), np.arange(len(dates)), indexing="ij")
-    e, d = e.ravel(), d.ravel()
+    e_grid, d_grid = np.meshgrid(np.arange(n), np.arange(len(dates)), indexing="ij")
+    e, d = e_grid.ravel(), d_grid.ravel()
     density = _DENSITY.get(facts.name, 1.0)
     if density < 1.0:
         keep = rng.random(len(e)) < density
@@ -316,7 +316,8 @@ def _column(
         )
         values = _plus_days(base.astype(str), spread)
         if facts.shape in ("ann_dates", "snapshot") and name not in facts.key:
-            values = np.where(rng.random(n) < 0.2, None, values)
+            values = values.astype(object)
+            values[rng.random(n) < 0.2] = None
         return values
     if kind == "i":
         if name == "rank":

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 FieldKind = Literal["s", "d", "f", "i"]
 WireType = Literal["s", "f", "i"]
@@ -52,7 +52,7 @@ def parse_fields(text: str) -> tuple[TushareField, ...]:
         if match is None:
             raise ValueError(f"bad field token {token!r}")
         name, kind, star = match.groups()
-        result.append(TushareField(name, kind or "f", default=star is None))
+        result.append(TushareField(name, cast(FieldKind, kind or "f"), default=star is None))
     names = [f.name for f in result]
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
