@@ -230,12 +230,16 @@ def _string_column(name: str, n: int, rng: np.random.Generator, j: np.ndarray) -
     return np.array([f"{name}_{k}" for k in rng.integers(1, 9, n)], dtype=object)
 
 
-def generate(facts: Interface, ctx: Context, ents: Entities) -> pd.DataFrame:
+def generate(
+    facts: Interface, ctx: Context, ents: Entities, grid: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Every row of ``facts.name``'s table: all fields (its base API's for a ``*_vip`` twin), Tushare
-    value types, the key unique."""
+    value types, the key unique. ``grid`` (entity position ``_e``, row date ``_d``) replaces the shape's
+    own skeleton (e.g. the cells where a stock traded)."""
     fields = api_fields(facts.table)
     rng = _rng(ctx.seed, facts.table)
-    frame = _fan_out(_grid(facts, ctx, ents, rng), _FANOUT.get(facts.table, 1))
+    skeleton = _grid(facts, ctx, ents, rng) if grid is None else grid
+    frame = _fan_out(skeleton, _FANOUT.get(facts.table, 1))
     n = len(frame)
     e = frame["_e"].to_numpy()
     j = frame["_j"].to_numpy()

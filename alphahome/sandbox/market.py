@@ -31,7 +31,7 @@ from alphahome.sandbox.indices import Constituents, build_constituents, build_in
 from alphahome.sandbox.industry_membership import build_member_all, member_frame
 from alphahome.sandbox.period_bars import period_bars
 from alphahome.sandbox.prices import PricePanel, build_prices, draw_stock_params
-from alphahome.sandbox.queries import FrameTable, PanelTable, typed_frame
+from alphahome.sandbox.queries import Filter, FrameTable, PanelTable, typed_frame
 from alphahome.sandbox.sw2021 import INDUSTRIES, classify_frame
 from alphahome.sandbox.trading_calendar import TradingCalendar, last_trading_day_on_or_before, yyyymmdd
 from alphahome.sandbox.universe import Universe, build_universe
@@ -57,6 +57,8 @@ SCALES: dict[str, ScaleSpec] = {
 #: The internal calendar starts here (listing dates of old stocks lie in it); trade_cal serves a window.
 HISTORY_START = date(2000, 1, 1)
 Table = FrameTable | PanelTable
+#: Long-tail per-stock panels whose prices, valuations and factors are the market's own.
+FOLLOW_DAILY = ("stk_factor_pro", "cyq_perf", "margin_detail")
 
 
 def _years_before(day: date, years: int) -> date:
@@ -291,7 +293,11 @@ class Market:
     def _generic_table(self, name: str) -> FrameTable:
         facts = INTERFACES[name]
         ctx = self._generic_context
-        frame = generate(facts, ctx, ctx.entities[entity_set_of(name, facts.family)])
+        entities = ctx.entities[entity_set_of(name, facts.family)]
+        if name in FOLLOW_DAILY:
+            frame = self._follow_daily(name, entities)
+        else:
+            frame = generate(facts, ctx, entities)
         indexed = tuple(c for c in ("ts_code", facts.date_column) if c is not None and c in frame.columns)
         return self._frame(name, frame, indexed=indexed or (frame.columns[0],))
 
@@ -301,6 +307,31 @@ class Market:
         # The generated frame is dropped once its sorted copy exists (the statements are large).
         frame = self._financials.pop(name).sort_values(["end_date", "ts_code"], kind="stable")
         return self._frame(name, frame, indexed=("ts_code", "end_date", "ann_date"))
+
+    def _follow_daily(self, name: str, entities: Entities) -> pd.DataFrame:
+        """A per-stock panel on the cells where the stock traded, its prices, valuations and factors
+        taken from ``daily``, ``daily_basic`` and ``adj_factor`` (``*_hfq`` = price x factor); the rest of
+        its columns generated."""
+        codes = list(entities.codes)
+        conds = [(Filter("ts_code", "ts_code", "in"), ",".join(codes))]
+        cells = self.table("daily").select(conds)[["ts_code", "trade_date"]]
+        position = {c: i for i, c in enumerate(codes)}
+        grid = pd.DataFrame({"_e": cells["ts_code"].map(position).to_numpy(), "_d": cells["trade_date"].to_numpy()})
+        frame = generate(INTERFACES[name], self._generic_context, entities, grid)
+        keys = ["ts_code", "trade_date"]
+        known = frame[keys]
+        for source in ("daily", "daily_basic", "adj_factor"):
+            rows = self.table(source).select(conds)
+            shared = [c for c in rows.columns if c in frame.columns and c not in keys]
+            if shared:
+                merged = known.merge(rows[keys + shared], on=keys, how="left")
+                for column in shared:
+                    frame[column] = merged[column].to_numpy()
+        if "adj_factor" in frame.columns:
+            for column in ("open", "high", "low", "close"):
+                if f"{column}_hfq" in frame.columns:
+                    frame[f"{column}_hfq"] = np.round(frame[column] * frame["adj_factor"], 4)
+        return frame
 
     def _trade_cal(self) -> pd.DataFrame:
         frame = self.history.frame()
