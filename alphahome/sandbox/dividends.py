@@ -1,5 +1,7 @@
-"""Annual dividend plans: proposal (预案), shareholders' approval (股东大会通过), implementation (实施)
-with record and ex dates. The ex dates drive the price model's ex-rights pre_close and the adj_factor
+"""Dividend plans: proposal (预案), shareholders' approval (股东大会通过), implementation (实施) with
+record and ex dates. Most are annual; some companies also pay on their half-year results, and from 2023 on
+(as the exchanges encouraged more frequent dividends) on their Q1 and Q3 results too — one plan per
+(stock, report period), so a stock can have several in one year. The ex dates drive the price model's ex-rights pre_close and the adj_factor
 jumps, so ``dividend`` rows and ``adj_factor`` agree by construction."""
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class DividendPlans:
 
     stock: np.ndarray
     fiscal_year: np.ndarray
+    period_end: np.ndarray  # the report period the plan pays on, 'YYYYMMDD' text (its end_date)
     announce: np.ndarray  # datetime64[D] (n_plans, 3): the three stages' announcement dates
     record: np.ndarray  # datetime64[D]
     ex: np.ndarray  # datetime64[D]
@@ -52,33 +55,48 @@ def plan_dividends(
     open_days: np.ndarray,
     end: date,
 ) -> DividendPlans:
-    """Draw the dividend plans of every fiscal year ``earnings`` knows, for profitable listed stocks."""
+    """Draw the dividend plans of every fiscal year ``earnings`` knows, for profitable listed stocks: annual
+    plans, half-year ones, and from fiscal 2023 on Q3 (and from 2024 Q1) ones."""
     rng = np.random.default_rng([seed, 6])
     list_dates = pd.to_datetime(universe.stock_basic["list_date"], format="%Y%m%d").to_numpy("datetime64[D]")
     status = universe.stock_basic["list_status"].to_numpy()
-    stock_list, fy_list, profit_list = [], [], []
-    for j, fy in enumerate(earnings.fiscal_years):
-        year_end = np.datetime64(date(fy, 12, 31), "D")
-        ok = (list_dates <= year_end) & (status != "G") & (earnings.fiscal_profit[:, j] > 0)
-        ok &= rng.random(len(ok)) < 0.7
-        stocks = np.flatnonzero(ok)
-        stock_list.append(stocks)
-        fy_list.append(np.full(len(stocks), fy))
-        profit_list.append(earnings.fiscal_profit[stocks, j])
+    stock_list, fy_list, profit_list, period_list, first_list, span_list = [], [], [], [], [], []
+    # (period end MMDD, share of payers, first fiscal year, profit share, proposal: months after Jan 1 of
+    # the fiscal year + day offset, proposal spread in days)
+    kinds = (("1231", 0.7, 0, 1.0, 12, 78, 38), ("0630", 0.15, 0, 0.5, 0, 231, 30),
+             ("0930", 0.12, 2023, 0.75, 0, 297, 20), ("0331", 0.06, 2024, 0.25, 0, 114, 20))  # fmt: skip
+    # Interim plans of the year after the last known fiscal year are sized on that year's profit.
+    years = [*enumerate(earnings.fiscal_years), (len(earnings.fiscal_years) - 1, earnings.fiscal_years[-1] + 1)]
+    for j, fy in years:
+        for mmdd, share, first_fy, part, months, offset, spread in kinds:
+            if fy < first_fy or (mmdd == "1231" and fy > earnings.fiscal_years[-1]):
+                continue
+            period_end = np.datetime64(date(fy, int(mmdd[:2]), int(mmdd[2:])), "D")
+            ok = (list_dates <= period_end) & (status != "G") & (earnings.fiscal_profit[:, j] > 0)
+            ok &= rng.random(len(ok)) < share
+            stocks = np.flatnonzero(ok)
+            stock_list.append(stocks)
+            fy_list.append(np.full(len(stocks), fy))
+            profit_list.append(earnings.fiscal_profit[stocks, j] * part)
+            period_list.append(np.full(len(stocks), f"{fy}{mmdd}", dtype=object))
+            jan1 = np.datetime64(date(fy + months // 12, 1, 1), "D")
+            first_list.append(np.full(len(stocks), jan1 + np.timedelta64(offset, "D")))
+            span_list.append(np.full(len(stocks), spread))
     stock = np.concatenate(stock_list) if stock_list else np.zeros(0, dtype=np.int64)
     fiscal_year = np.concatenate(fy_list) if fy_list else np.zeros(0, dtype=np.int64)
     profit = np.concatenate(profit_list) if profit_list else np.zeros(0)
+    period = np.concatenate(period_list) if period_list else np.zeros(0, dtype=object)
+    earliest = np.concatenate(first_list) if first_list else np.zeros(0, dtype="datetime64[D]")
+    spread_days = np.concatenate(span_list) if span_list else np.zeros(0, dtype=np.int64)
     m = len(stock)
 
     def snap(day: np.ndarray) -> np.ndarray:
         pos = np.minimum(np.searchsorted(open_days, day), len(open_days) - 1)
         return open_days[pos]
 
-    # Around March 20 of the following year (Jan 1 + 78 days), with the annual report.
-    march20 = (fiscal_year + 1 - 1970).astype("datetime64[Y]").astype("datetime64[D]") + np.timedelta64(
-        78, "D"
-    )
-    proposal = snap(march20 + rng.integers(0, 38, m))
+    # Annual plans come around March 20 of the following year with the annual report, interim ones with
+    # their report (late August, late October, late April).
+    proposal = snap(earliest + (rng.random(m) * spread_days).astype(np.int64))
     approval = snap(proposal + rng.integers(25, 50, m))
     implementation = snap(approval + rng.integers(10, 35, m))
     record_pos = np.searchsorted(open_days, implementation) + rng.integers(3, 7, m)
@@ -104,9 +122,15 @@ def plan_dividends(
     keep &= ~(delisted & ((ex_pos > last_day) | (ex > days[-1])))
     keep &= ~((paused_from >= 0) & (ex_pos >= paused_from))
     keep &= proposal <= np.datetime64(end, "D")
+    # One ex-rights event per stock and day: a later plan that lands on another's ex date is dropped.
+    _, first_of_pair = np.unique(np.stack([stock, ex.astype(np.int64)]), axis=1, return_index=True)
+    unique_ex = np.zeros(m, dtype=bool)
+    unique_ex[first_of_pair] = True
+    keep &= unique_ex
     return DividendPlans(
         stock=stock[keep],
         fiscal_year=fiscal_year[keep],
+        period_end=period[keep],
         announce=np.stack([proposal, approval, implementation], axis=1)[keep],
         record=record[keep],
         ex=ex[keep],
@@ -127,7 +151,7 @@ def dividend_frame(
     cut = np.datetime64(end, "D")
     base_day = np.clip(np.searchsorted(days, plans.announce[:, 0]), 0, len(days) - 1)
     base_share = np.round(total_share.at(plans.stock, base_day), 4)
-    year_end = np.array([f"{fy}1231" for fy in range(1990, 2050)], dtype=object)[plans.fiscal_year - 1990]
+    year_end = plans.period_end
     frames = []
     for k, stage in enumerate(STAGES):
         sel = plans.announce[:, k] <= cut

@@ -11,9 +11,10 @@ _SNAPSHOT = Split("snapshot")
 _TRADE_DATES = Split("trade_dates")
 _PERIODS = Split("periods", date_param="period")
 #: The major indices whose bars and weights are synced: SSE Composite, SSE 50, CSI 300, STAR 50, CSI 500,
-#: SZSE Component, ChiNext, BSE 50 (index_basic lists thousands; Shenwan ones have no index_daily bars).
-MAJOR_INDICES = ("000001.SH", "000016.SH", "000300.SH", "000688.SH", "000905.SH", "399001.SZ", "399006.SZ",
-                 "899050.BJ")
+#: CSI 1000, CSI 2000, SZSE Component, ChiNext, BSE 50 (index_basic lists thousands; Shenwan ones have no
+#: index_daily bars).
+MAJOR_INDICES = ("000001.SH", "000016.SH", "000300.SH", "000688.SH", "000905.SH", "000852.SH", "932000.CSI",
+                 "399001.SZ", "399006.SZ", "899050.BJ")
 #: Consolidated (1) and single-quarter consolidated (2) statements: the report types research uses.
 _REPORT_TYPES = ({"report_type": "1"}, {"report_type": "2"})
 _STATEMENT_KEY = ("ts_code", "end_date", "report_type", "ann_date", "f_ann_date", "update_flag")
@@ -43,6 +44,8 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
     ),
     DatasetSpec(
         "index_basic", "index_basic", "reference", ("ts_code",), _SNAPSHOT, row_cap=8000, refresh_days=7,
+        # Without ``market`` Tushare answers for SSE only: one request per market.
+        variants=tuple({"market": m} for m in ("SSE", "SZSE", "CSI", "SW", "MSCI", "CICC", "OTH")),
         description="Index descriptions (rarely change: refreshed weekly).",
     ),
     DatasetSpec(
@@ -141,7 +144,7 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
     ),
     DatasetSpec(
         "dividend", "dividend", "financial", ("ts_code", "end_date", "ann_date", "div_proc"),
-        Split("periods", date_param="end_date", period_months=(6, 12)), date_column="end_date", row_cap=2000,
+        Split("periods", date_param="end_date"), date_column="end_date", row_cap=2000,
         depends_on=("stock_basic",), open_days=730, nullable_key=("ann_date",),
         description="Dividend plans, one row per plan stage; per dividend period (end_date).",
     ),
