@@ -130,7 +130,10 @@ def validate_command(config_path: str | None, schedule_path: str | None) -> None
     """Check config.json, the environment and the scheduling YAML (both --env sections).
 
     Exits 0 and prints OK, or exits 2 listing every problem with its file and key path."""
+    from alphahome.tasks.catalogue import DATASETS
+
     loaded = load_settings(config_path, schedule_path)
+    loaded.check_task_names(DATASETS)  # dataset names or their original tushare_* task names
     click.echo("OK")
     for label, text in _file_lines(loaded).items():
         click.echo(f"  {label + ':':<15}{text}")

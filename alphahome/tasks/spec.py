@@ -1,7 +1,7 @@
 """The dataset spec: one frozen dataclass that says everything AlphaHome needs to sync one Tushare dataset.
 
 A spec reads like the Tushare docs table: which API, which key, which date column, how requests are shaped
-(``split``), how many rows one call may return, the points it needs and its default rate, where history
+(``shape``), how many rows one call may return, the points it needs and its default rate, where history
 starts, what it depends on, the fixed parameter ``variants`` whose union is the dataset, the whole-market
 ``*_vip`` API, how often a dimension table is refreshed, how far back a smart run re-fetches, and the
 validation rules. Special behaviour is a hook (``transform``) used only where a dataset truly differs.
@@ -15,52 +15,19 @@ from typing import TYPE_CHECKING, Literal
 
 from alphahome.sources.tushare.fields import api_fields, base_api
 from alphahome.storage.spec import Column, ColumnType, TableSpec
+from alphahome.tasks.shapes import RequestShape
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-Category = Literal["reference", "market", "financial", "industry"]
-
-#: How one dataset's requests are shaped (see :class:`Split`).
-SplitKind = Literal["snapshot", "trade_dates", "code_dates", "code_months", "periods", "codes"]
+#: The families of the original AlphaHome (``tushare_<family>_<name>``); ``alphahome tasks`` and the README
+#: group datasets by them.
+Family = Literal["stock", "finance", "index", "fund", "cbond", "future", "option", "hk", "macro", "others"]
 
 RuleMode = Literal["report", "filter"]
 RuleOp = Literal[">", ">=", "<", "<=", "!="]
 
 _KIND_TO_TYPE: dict[str, ColumnType] = {"s": "text", "d": "date", "f": "double", "i": "bigint"}
-
-
-@dataclass(frozen=True)
-class Split:
-    """How requests are shaped, which decides the partitions recorded in the sync state.
-
-    - ``snapshot``: the whole dataset, one request per variant (paged); one partition, refreshed by policy.
-    - ``trade_dates``: whole market per trade date; with ``window`` several dates per call through
-      ``start_date``/``end_date`` (sized so one call returns about ``row_cap`` rows), else one call per date
-      with ``date_param`` — or, with ``code_windows``, per code in date windows when that takes fewer calls
-      (a small universe over a long range). Partition = the date.
-    - ``code_dates``: per code (``code_param``) in trade-date windows. Partition = ``code|date``.
-    - ``code_months``: per code, one call per calendar month. Partition = ``code|YYYYMM``.
-    - ``periods``: whole market per report period (``date_param`` = ``period`` or ``end_date``), on the
-      ``*_vip`` API where the dataset has one. Partition = the period.
-    - ``codes``: one call per stock (all of its history). Partition = the code.
-    """
-
-    kind: SplitKind
-    #: ``trade_dates``: request several dates per call with start_date/end_date.
-    window: bool = True
-    #: The single-date parameter (``trade_date``, ``nav_date``, ``period``, ``end_date``).
-    date_param: str = "trade_date"
-    #: ``trade_dates`` without ``window``: date windows are allowed per code (codes from ``codes_from``).
-    code_windows: bool = False
-    #: The per-code parameter (``ts_code``, ``index_code``).
-    code_param: str = "ts_code"
-    #: Where the codes of per-code splits come from: ``table.column`` of a catalogue dataset …
-    codes_from: str = "stock_basic.ts_code"
-    #: … unless the spec names them (e.g. the major indices).
-    codes: tuple[str, ...] = ()
-    #: ``periods``: which month-ends are periods (quarter ends by default).
-    period_months: tuple[int, ...] = (3, 6, 9, 12)
 
 
 @dataclass(frozen=True)
@@ -81,9 +48,10 @@ class DatasetSpec:
 
     name: str
     api: str
-    category: Category
+    family: Family
     key: tuple[str, ...]
-    split: Split
+    #: How requests are cut (:mod:`alphahome.tasks.shapes`): planning, partitions, description.
+    shape: RequestShape
     #: The column partitions refer to (trade_date, nav_date, end_date, …); None for snapshots.
     date_column: str | None = None
     #: Documented maximum rows per call (the page size unless config overrides it).
@@ -134,8 +102,8 @@ class DatasetSpec:
             raise ValueError(f"dataset {self.name}: nullable_key must be part of the key")
         if self.vip_api is not None and base_api(self.vip_api) != self.api:
             raise ValueError(f"dataset {self.name}: {self.vip_api} is not the vip variant of {self.api}")
-        if self.split.kind != "snapshot" and self.date_column is None and self.split.kind != "codes":
-            raise ValueError(f"dataset {self.name}: a {self.split.kind} split needs a date_column")
+        if self.shape.needs_date_column and self.date_column is None:
+            raise ValueError(f"dataset {self.name}: a {self.shape.name} shape needs a date_column")
 
     @property
     def table_name(self) -> str:
