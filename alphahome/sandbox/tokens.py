@@ -11,6 +11,8 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from alphahome.sources.tushare.interfaces import tier
+
 SANDBOX_TOKEN_PREFIX = "5a4db0c5"
 
 
@@ -40,12 +42,9 @@ class TierQuota:
 
 
 def tier_quota(points: int) -> TierQuota:
-    """Default per-API quotas of a points tier, after Tushare's published table (reference §3.1)."""
-    if points >= 5000:
-        return TierQuota(per_minute=500, per_day=None)
-    if points >= 2000:
-        return TierQuota(per_minute=200, per_day=100_000)
-    return TierQuota(per_minute=50, per_day=8_000)
+    """Default per-API quotas of a points tier, from the interface table's :data:`TIERS`."""
+    found = tier(points)
+    return TierQuota(per_minute=found.per_minute, per_day=found.per_day)
 
 
 class TokenBook(Mapping[str, int]):

@@ -23,31 +23,20 @@ from typing import Protocol
 
 from alphahome.sources.tushare.errors import QuotaExceeded, Window
 
+# Tier quotas live in the interface table; re-exported here for the callers that import them from this module.
+from alphahome.sources.tushare.interfaces import tier_per_day as tier_per_day
+from alphahome.sources.tushare.interfaces import tier_per_minute
+
 #: Window lengths in real seconds, before ``time_scale``.
 WINDOW_SECONDS: dict[Window, float] = {"minute": 60.0, "hour": 3600.0, "day": 86400.0}
 WINDOWS: tuple[Window, ...] = ("minute", "hour", "day")
 
-#: Published per-minute quota per API by points tier (reference §3.1), highest tier first. Tiers above
-#: 5000 are reported as 500-1000/min by conflicting sources; 500 is the safe reading (learning only lowers).
-_TIER_PER_MINUTE: tuple[tuple[int, int], ...] = ((5000, 500), (2000, 200), (0, 50))
-#: Published daily cap per API by tier (None: no cap).
-_TIER_PER_DAY: tuple[tuple[int, int | None], ...] = ((5000, None), (2000, 100_000), (0, 8_000))
 #: Time comparisons tolerate float rounding (a call due at t + 60 may compute as t + 59.999999999).
 _EPSILON = 1e-9
 #: Widest margin quota errors can widen an API's windows to.
 MAX_MARGIN = 0.1
 #: Share of the published figure to use by default, leaving room for other users of the same token.
 DEFAULT_HEADROOM = 0.9
-
-
-def tier_per_minute(points: int) -> int:
-    """The published per-minute, per-API call quota of a points tier (120 → 50, 2000 → 200, 5000 → 500)."""
-    return next(limit for floor, limit in _TIER_PER_MINUTE if points >= floor)
-
-
-def tier_per_day(points: int) -> int | None:
-    """The published per-API daily cap of a points tier (120 → 8000, 2000 → 100000, 5000+ → none)."""
-    return next(limit for floor, limit in _TIER_PER_DAY if points >= floor)
 
 
 def default_budget(points: int, api_specific: int | None = None, *, headroom: float = DEFAULT_HEADROOM) -> int:
