@@ -30,12 +30,12 @@ def tasks_command(config_path: str | None) -> int:
     states, problem = asyncio.run(_states(settings))
     points = settings.api.tushare_points
     table = Table(title=f"Datasets ({len(CATALOGUE)}; points tier {points})", title_justify="left")
-    for column in ("dataset", "category", "api", "key", "schedule", "state"):
+    for column in ("dataset", "family", "api", "key", "schedule", "state"):
         table.add_column(column, overflow="fold")
     for spec in CATALOGUE:
         api = spec.api_for(points)
         api_text = api if spec.points <= points or api != spec.api else f"{api} (needs {spec.points} points)"
-        table.add_row(spec.name, spec.category, api_text, ", ".join(spec.key), schedule_text(spec, points),
+        table.add_row(spec.name, spec.family, api_text, ", ".join(spec.key), schedule_text(spec, points),
                       states.get(spec.name, "-"))
     console.print(table)
     if problem:
