@@ -27,7 +27,7 @@ import pandas as pd
 from alphahome.sandbox.apidef import ApiDef, FieldDef
 from alphahome.sandbox.queries import Filter, conditions
 from alphahome.sources.tushare.fields import api_fields
-from alphahome.sources.tushare.interfaces import interface
+from alphahome.sources.tushare.interfaces import INTERFACES, Interface, interface
 
 if TYPE_CHECKING:
     from alphahome.sandbox.market import Market
@@ -118,7 +118,7 @@ _BASE_APIS: tuple[ApiDef, ...] = (
         [eq("ts_code"), eq("ann_date"), eq("end_date"), eq("record_date"), eq("ex_date"), eq("imp_ann_date")],
         sort_desc=("end_date", "ann_date")),
     api("index_basic", "index_basic",
-        [eq("ts_code"), Filter("symbol", "ts_code", "symbol"), eq("name"), eq("market"), eq("publisher"),
+        [eq("ts_code"), Filter("symbol", "ts_code", "symbol"), eq("name"), eq("market", default="SSE"), eq("publisher"),
          eq("category")]),
     api("index_daily", "index_daily", market_filters(eq("ts_code")),
         sort_desc=("trade_date",)),
@@ -161,9 +161,40 @@ def financial_apis() -> tuple[ApiDef, ...]:
     return tuple(out)
 
 
+def generic_filters(facts: Interface) -> tuple[Filter, ...]:
+    """The filters of an API served from the interface table alone: each documented parameter that names
+    a column (directly or through the table's ``columns``) filters it, with Tushare's default; a
+    ``start_*``/``end_*`` pair bounds the date column; parameters naming no column are accepted without
+    effect (as Tushare ignores what it does not know)."""
+    names = {f.name for f in api_fields(facts.table)}
+    params = facts.all_params
+    out: list[Filter] = []
+    for param in params:
+        pair = ("start_date", "end_date") if param in ("start_date", "end_date") else ("start_m", "end_m")
+        if param in pair and pair[0] in params and pair[1] in params and facts.date_column is not None:
+            out.append(Filter(param, facts.date_column, "ge" if param == pair[0] else "le"))
+            continue
+        column = facts.column_of(param)
+        if column in names:
+            out.append(Filter(param, column, "in" if param == "ts_code" else "eq", facts.default_of(param)))
+    return tuple(out)
+
+
+def generic_api(name: str) -> ApiDef:
+    """An API served from its interface entry: filters from :func:`generic_filters`, newest first by its
+    date column."""
+    facts = interface(name)
+    sort = (facts.date_column,) if facts.date_column else ()
+    return api(name, facts.table, generic_filters(facts), sort_desc=sort)
+
+
 def build_catalog() -> dict[str, ApiDef]:
-    """Every served API by name."""
-    return {a.name: a for a in (*_BASE_APIS, *financial_apis())}
+    """Every served API by name: the hand-modelled ones, then every other API of the interface table."""
+    served = {a.name: a for a in (*_BASE_APIS, *financial_apis())}
+    for name in INTERFACES:
+        if name not in served:
+            served[name] = generic_api(name)
+    return served
 
 
 def dataset_of(api_name: str) -> str:

@@ -22,15 +22,20 @@ from alphahome.sandbox.apidef import ApiDef
 from alphahome.sandbox.catalog import FINANCIAL_APIS, build_catalog, dataset_of
 from alphahome.sandbox.dividends import DividendPlans, dividend_frame, plan_dividends
 from alphahome.sandbox.earnings import build_earnings
+from alphahome.sandbox.entities import build_entity_sets, ci_members, entity_set_of
 from alphahome.sandbox.financials import generate_financials
 from alphahome.sandbox.funds import build_funds
+from alphahome.sandbox.generic import ENTITIES, Context, Entities, generate
+from alphahome.sandbox.hk_calendar import hk_calendar
 from alphahome.sandbox.indices import Constituents, build_constituents, build_index_daily, index_basic_frame
 from alphahome.sandbox.industry_membership import build_member_all, member_frame
+from alphahome.sandbox.period_bars import period_bars
 from alphahome.sandbox.prices import PricePanel, build_prices, draw_stock_params
 from alphahome.sandbox.queries import FrameTable, PanelTable, typed_frame
 from alphahome.sandbox.sw2021 import INDUSTRIES, classify_frame
 from alphahome.sandbox.trading_calendar import TradingCalendar, last_trading_day_on_or_before, yyyymmdd
 from alphahome.sandbox.universe import Universe, build_universe
+from alphahome.sources.tushare.interfaces import INTERFACES
 
 Scale = Literal["small", "demo", "large"]
 
@@ -232,11 +237,63 @@ class Market:
             ),
             "index_member_all": lambda: self._frame("index_member_all", self._membership[0]),
             "fund_basic": lambda: self._frame("fund_basic", self._funds[0]),
-            "fund_nav": lambda: self._frame("fund_nav", self._funds[1], indexed=("ts_code", "nav_date")),
+            "fund_nav": lambda: self._frame(
+                "fund_nav", self._funds[1].assign(update_flag="1"), indexed=("ts_code", "nav_date")
+            ),
+            "stk_weekly_monthly": lambda: self._frame(
+                "stk_weekly_monthly",
+                period_bars(self.table("daily").select([])),
+                indexed=("ts_code", "trade_date", "freq"),
+            ),
+            "hk_tradecal": lambda: self._frame(
+                "hk_tradecal", hk_calendar(self._trade_cal().query("exchange == 'SSE'")), indexed=("cal_date",)
+            ),
+            "ci_index_member": lambda: self._frame(
+                "ci_index_member", ci_members(self.seed, self.stock_basic_frame), indexed=("ts_code", "l3_code")
+            ),
         }
         for name in FINANCIAL_APIS:
             builders[name] = lambda name=name: self._financial_table(name)  # type: ignore[misc]
+        for name, facts in INTERFACES.items():
+            if facts.base is None and name not in builders:
+                builders[name] = lambda name=name: self._generic_table(name)  # type: ignore[misc]
         return builders
+
+    @cached_property
+    def _generic_context(self) -> Context:
+        basic = self.stock_basic_frame
+        listed = basic[basic["list_status"] == "L"]
+        index_rows = index_basic_frame()
+        computed = index_rows[index_rows["market"] != "SW"]
+        classes = classify_frame()
+        funds = self._funds[0]
+        etfs = funds[funds["market"] == "E"]
+        calendar = self.history.frame(("SSE",))["cal_date"].to_numpy(dtype=object)
+        calendar = calendar[(calendar >= self.day_text[0]) & (calendar <= self.day_text[-1])]
+        return Context(
+            seed=self.seed,
+            days=self.day_text.astype(object),
+            calendar=calendar,
+            stocks=Entities(tuple(listed["ts_code"]), tuple(listed["name"])),
+            entities=build_entity_sets(
+                listed["ts_code"].to_numpy(),
+                listed["name"].to_numpy(),
+                list(computed["ts_code"]),
+                list(computed["name"]),
+                classes[classes["level"] == "L1"],
+                list(etfs["ts_code"]),
+                list(etfs["name"]),
+                ENTITIES[self.scale],
+                str(self.day_text[-1]),
+            ),
+        )
+
+    def _generic_table(self, name: str) -> FrameTable:
+        facts = INTERFACES[name]
+        ctx = self._generic_context
+        frame = generate(facts, ctx, ctx.entities[entity_set_of(name, facts.family)])
+        indexed = tuple(c for c in ("ts_code", facts.date_column) if c is not None and c in frame.columns)
+        return self._frame(name, frame, indexed=indexed or (frame.columns[0],))
 
     def _financial_table(self, name: str) -> FrameTable:
         # Rows of one period sit together (consolidated, in period order), so that a whole-period vip

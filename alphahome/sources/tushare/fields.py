@@ -1,7 +1,8 @@
 """Tushare's interface facts: each API's output fields, their types and whether they are default fields.
 
-Transcribed from the Tushare documentation (see /work/shared/reference/tushare_api.md §4) as one compact
-table. A field is written ``name``, ``name:t`` or ``name:t*``:
+Transcribed from the Tushare documentation (summarised in docs/tushare_interfaces.md) as one compact
+table; the other facts of each API (parameters, caps, points, key) are in ``interfaces.py``. A field is
+written ``name``, ``name:t`` or ``name:t*``:
 
 - ``t`` is the value kind: ``s`` string, ``d`` date (a ``YYYYMMDD`` string on the wire), ``f`` float
   (the default when no kind is given), ``i`` integer;
@@ -22,7 +23,7 @@ from typing import Literal
 FieldKind = Literal["s", "d", "f", "i"]
 WireType = Literal["s", "f", "i"]
 
-_TOKEN = re.compile(r"^([a-z_][a-z0-9_]*)(?::([sdfi]))?(\*)?$")
+_TOKEN = re.compile(r"^([a-z0-9_]+)(?::([sdfi]))?(\*)?$")
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ _FIELD_TEXT: dict[str, str] = {
     """,
     "fund_nav": """
         ts_code:s ann_date:d nav_date:d unit_nav accum_nav accum_div net_asset total_netasset adj_nav
+        update_flag:s
     """,
     "income": """
         ts_code:s ann_date:d f_ann_date:d end_date:d report_type:s comp_type:s end_type:s basic_eps
@@ -206,7 +208,12 @@ _FIELD_TEXT: dict[str, str] = {
         q_ocf_to_sales q_ocf_to_or* basic_eps_yoy dt_eps_yoy cfps_yoy op_yoy ebt_yoy netprofit_yoy
         dt_netprofit_yoy ocf_yoy roe_yoy bps_yoy assets_yoy eqt_yoy tr_yoy or_yoy q_gr_yoy* q_gr_qoq*
         q_sales_yoy q_sales_qoq* q_op_yoy* q_op_qoq q_profit_yoy* q_profit_qoq* q_netprofit_yoy*
-        q_netprofit_qoq* equity_yoy rd_exp* update_flag:s
+        q_netprofit_qoq* equity_yoy rd_exp* adminexp_to_gr* finaexp_to_gr* q_oprate* q_roe_yoy*
+        q_dt_roe_yoy* q_npta_yoy* q_oprate_yoy* debt_to_assets_cl* ca_to_assets_cl* nca_to_assets_cl*
+        debt_to_eqt_cl* eqt_to_debt_cl* eqt_to_interestdebt_cl* tangibleasset_to_debt_cl*
+        tangasset_to_intdebt_cl* tangibleasset_to_netdebt_cl* ocf_to_debt_cl* ocf_to_interestdebt_cl*
+        ocf_to_netdebt_cl* ebit_to_interest_cl* longdebt_to_workingcapital_cl* ebitda_to_debt_cl*
+        update_flag:s
     """,
     "express": """
         ts_code:s ann_date:d end_date:d revenue operate_profit total_profit n_income total_assets
@@ -230,6 +237,314 @@ _FIELD_TEXT: dict[str, str] = {
         l1_code:s l1_name:s l2_code:s l2_name:s l3_code:s l3_name:s ts_code:s name:s in_date:d
         out_date:d is_new:s
     """,
+    # ---- the rest of the catalogue (field lists as the original system requests them; types from the
+    # Tushare doc pages; every field default unless marked) ------------------------------------------------
+    "cb_basic": """
+        ts_code:s bond_full_name:s bond_short_name:s cb_code:s stk_code:s stk_short_name:s maturity par
+        issue_price issue_size remain_size value_date:d maturity_date:d rate_type:s coupon_rate add_rate
+        pay_per_year list_date:d delist_date:d exchange:s conv_start_date:d conv_end_date:d
+        conv_stop_date:d first_conv_price conv_price rate_clause:s put_clause:s maturity_put_price
+        call_clause:s reset_clause:s conv_clause:s guarantor:s guarantee_type:s issue_rating:s
+        newest_rating:s rating_comp:s
+    """,
+    "cb_call": """
+        ts_code:s call_type:s is_call:s ann_date:d call_date:d call_price call_price_tax call_vol
+        call_amount payment_date:d call_reg_date:d
+    """,
+    "cb_daily": """
+        ts_code:s trade_date:d pre_close open high low close change pct_chg vol amount bond_value
+        bond_over_rate cb_value cb_over_rate
+    """,
+    "cb_factor_pro": """
+        ts_code:s trade_date:d open high low close pre_close change pct_change vol amount asi_bfq
+        asit_bfq atr_bfq bbi_bfq bias1_bfq bias2_bfq bias3_bfq boll_lower_bfq boll_mid_bfq
+        boll_upper_bfq brar_ar_bfq brar_br_bfq cci_bfq cr_bfq dfma_dif_bfq dfma_difma_bfq dmi_adx_bfq
+        dmi_adxr_bfq dmi_mdi_bfq dmi_pdi_bfq downdays updays dpo_bfq madpo_bfq ema_bfq_5 ema_bfq_10
+        ema_bfq_20 ema_bfq_30 ema_bfq_60 ema_bfq_90 ema_bfq_250 emv_bfq maemv_bfq expma_12_bfq
+        expma_50_bfq kdj_bfq kdj_d_bfq kdj_k_bfq ktn_down_bfq ktn_mid_bfq ktn_upper_bfq lowdays topdays
+        ma_bfq_5 ma_bfq_10 ma_bfq_20 ma_bfq_30 ma_bfq_60 ma_bfq_90 ma_bfq_250 macd_bfq macd_dea_bfq
+        macd_dif_bfq mass_bfq ma_mass_bfq mfi_bfq mtm_bfq mtmma_bfq obv_bfq psy_bfq psyma_bfq roc_bfq
+        maroc_bfq rsi_bfq_6 rsi_bfq_12 rsi_bfq_24 taq_down_bfq taq_mid_bfq taq_up_bfq trix_bfq trma_bfq
+        vr_bfq wr_bfq wr1_bfq xsii_td1_bfq xsii_td2_bfq xsii_td3_bfq xsii_td4_bfq
+    """,
+    "cb_issue": """
+        ts_code:s ann_date:d res_ann_date:d plan_issue_size issue_size issue_price issue_type:s
+        issue_cost onl_code:s onl_name:s onl_date:d onl_size onl_pch_vol onl_pch_num onl_pch_excess
+        onl_winning_rate shd_ration_code:s shd_ration_name:s shd_ration_date:d shd_ration_record_date:d
+        shd_ration_pay_date:d shd_ration_price shd_ration_ratio shd_ration_size shd_ration_vol
+        shd_ration_num shd_ration_excess offl_size offl_deposit offl_pch_vol offl_pch_num
+        offl_pch_excess offl_winning_rate lead_underwriter:s lead_underwriter_vol
+    """,
+    "cb_price_chg": """
+        ts_code:s bond_short_name:s publish_date:d change_date:d convert_price_initial convertprice_bef
+        convertprice_aft
+    """,
+    "cb_rate": """
+        ts_code:s rate_freq:s rate_start_date:d rate_end_date:d coupon_rate
+    """,
+    "cb_share": """
+        ts_code:s bond_short_name:s publish_date:d end_date:d issue_size convert_price_initial
+        convert_price convert_val convert_vol convert_ratio acc_convert_val acc_convert_vol
+        acc_convert_ratio remain_size total_shares
+    """,
+    "disclosure_date": """
+        ts_code:s ann_date:d end_date:d pre_date:d actual_date:d modify_date:d
+    """,
+    "fina_mainbz": """
+        ts_code:s end_date:d bz_code:s bz_item:s bz_sales bz_profit bz_cost curr_type:s update_flag:s
+    """,
+    "etf_basic": """
+        ts_code:s csname:s extname:s cname:s index_code:s index_name:s setup_date:d list_date:d
+        list_status:s exchange:s mgr_name:s custod_name:s mgt_fee etf_type:s
+    """,
+    "etf_index": """
+        ts_code:s indx_name:s indx_csname:s pub_party_name:s pub_date:d base_date:d bp adj_circle:s
+    """,
+    "fund_adj": """
+        ts_code:s trade_date:d adj_factor
+    """,
+    "fund_daily": """
+        ts_code:s trade_date:d open high low close pre_close change pct_chg vol amount
+    """,
+    "fund_div": """
+        ts_code:s ann_date:d imp_anndate:d base_date:d div_proc:s record_date:d ex_date:d pay_date:d
+        earpay_date:d net_ex_date:d div_cash base_unit ear_distr:s ear_amount account_date:d base_year:s
+    """,
+    "fund_factor_pro": """
+        ts_code:s trade_date:d open high low close pre_close change pct_change vol amount asi_bfq
+        asit_bfq atr_bfq bbi_bfq bias1_bfq bias2_bfq bias3_bfq boll_lower_bfq boll_mid_bfq
+        boll_upper_bfq brar_ar_bfq brar_br_bfq cci_bfq cr_bfq dfma_dif_bfq dfma_difma_bfq dmi_adx_bfq
+        dmi_adxr_bfq dmi_mdi_bfq dmi_pdi_bfq downdays updays dpo_bfq madpo_bfq ema_bfq_5 ema_bfq_10
+        ema_bfq_20 ema_bfq_30 ema_bfq_60 ema_bfq_90 ema_bfq_250 emv_bfq maemv_bfq expma_12_bfq
+        expma_50_bfq kdj_bfq kdj_d_bfq kdj_k_bfq ktn_down_bfq ktn_mid_bfq ktn_upper_bfq lowdays topdays
+        ma_bfq_5 ma_bfq_10 ma_bfq_20 ma_bfq_30 ma_bfq_60 ma_bfq_90 ma_bfq_250 macd_bfq macd_dea_bfq
+        macd_dif_bfq mass_bfq ma_mass_bfq mfi_bfq mtm_bfq mtmma_bfq obv_bfq psy_bfq psyma_bfq roc_bfq
+        maroc_bfq rsi_bfq_6 rsi_bfq_12 rsi_bfq_24 taq_down_bfq taq_mid_bfq taq_up_bfq trix_bfq trma_bfq
+        vr_bfq wr_bfq wr1_bfq xsii_td1_bfq xsii_td2_bfq xsii_td3_bfq xsii_td4_bfq
+    """,
+    "fund_manager": """
+        ts_code:s ann_date:d name:s gender:s birth_year:s edu:s nationality:s begin_date:d end_date:d
+        resume:s
+    """,
+    "fund_portfolio": """
+        ts_code:s ann_date:d end_date:d symbol:s mkv amount stk_mkv_ratio stk_float_ratio
+    """,
+    "fund_share": """
+        ts_code:s trade_date:d fd_share
+    """,
+    "fut_basic": """
+        ts_code:s symbol:s exchange:s name:s fut_code:s multiplier trade_unit:s per_unit quote_unit:s
+        quote_unit_desc:s d_mode_desc:s list_date:d delist_date:d d_month:s last_ddate:d
+        trade_time_desc:s
+    """,
+    "fut_daily": """
+        ts_code:s trade_date:d pre_close pre_settle open high low close settle change1 change2 vol
+        amount oi oi_chg delv_settle
+    """,
+    "fut_holding": """
+        trade_date:d symbol:s broker:s vol vol_chg long_hld long_chg short_hld short_chg exchange:s
+    """,
+    "fut_mapping": """
+        ts_code:s trade_date:d mapping_ts_code:s
+    """,
+    "hk_basic": """
+        ts_code:s name:s fullname:s enname:s cn_spell:s market:s list_status:s list_date:d delist_date:d
+        trade_unit isin:s curr_type:s
+    """,
+    "hk_daily": """
+        ts_code:s trade_date:d open high low close pre_close change pct_chg vol amount
+    """,
+    "ci_daily": """
+        ts_code:s trade_date:d open low high close pre_close change pct_change vol amount
+    """,
+    "ci_index_member": """
+        l1_code:s l1_name:s l2_code:s l2_name:s l3_code:s l3_name:s ts_code:s name:s in_date:d
+        out_date:d is_new:s
+    """,
+    "idx_factor_pro": """
+        ts_code:s trade_date:d open high low close pre_close change pct_change vol amount asi_bfq
+        asit_bfq atr_bfq bbi_bfq bias1_bfq bias2_bfq bias3_bfq boll_lower_bfq boll_mid_bfq
+        boll_upper_bfq brar_ar_bfq brar_br_bfq cci_bfq cr_bfq dfma_dif_bfq dfma_difma_bfq dmi_adx_bfq
+        dmi_adxr_bfq dmi_mdi_bfq dmi_pdi_bfq downdays updays dpo_bfq madpo_bfq ema_bfq_10 ema_bfq_20
+        ema_bfq_250 ema_bfq_30 ema_bfq_5 ema_bfq_60 ema_bfq_90 emv_bfq maemv_bfq expma_12_bfq
+        expma_50_bfq kdj_bfq kdj_d_bfq kdj_j_bfq kdj_k_bfq ktn_down_bfq ktn_mid_bfq ktn_upper_bfq
+        lowdays topdays ma_bfq_10 ma_bfq_20 ma_bfq_250 ma_bfq_30 ma_bfq_5 ma_bfq_60 ma_bfq_90 macd_bfq
+        macd_dea_bfq macd_dif_bfq mass_bfq ma_mass_bfq mfi_bfq mtm_bfq mtmma_bfq obv_bfq psy_bfq
+        psyma_bfq roc_bfq maroc_bfq rsi_bfq_12 rsi_bfq_24 rsi_bfq_6 taq_down_bfq taq_mid_bfq taq_up_bfq
+        trix_bfq trma_bfq vr_bfq wr_bfq wr1_bfq xsii_td1_bfq xsii_td2_bfq xsii_td3_bfq xsii_td4_bfq
+    """,
+    "index_dailybasic": """
+        ts_code:s trade_date:d total_mv float_mv total_share float_share free_share turnover_rate
+        turnover_rate_f pe pe_ttm pb
+    """,
+    "index_global": """
+        ts_code:s trade_date:d open close high low pre_close change pct_chg swing vol amount
+    """,
+    "sw_daily": """
+        ts_code:s trade_date:d name:s open low high close change pct_change vol amount pe pb float_mv
+        total_mv
+    """,
+    "cn_cpi": """
+        month:s nt_val nt_yoy nt_mom nt_accu town_val town_yoy town_mom town_accu cnt_val cnt_yoy
+        cnt_mom cnt_accu
+    """,
+    "cn_m": """
+        month:s m0 m0_yoy m0_mom m1 m1_yoy m1_mom m2 m2_yoy m2_mom
+    """,
+    "cn_pmi": """
+        month:s pmi010000 pmi010100 pmi010200 pmi010300 pmi010400 pmi010401 pmi010402 pmi010403
+        pmi010500 pmi010501 pmi010502 pmi010503 pmi010600 pmi010601 pmi010602 pmi010603 pmi010700
+        pmi010701 pmi010702 pmi010703 pmi010800 pmi010801 pmi010802 pmi010803 pmi010900 pmi011000
+        pmi011100 pmi011200 pmi011300 pmi011400 pmi011500 pmi011600 pmi011700 pmi011800 pmi011900
+        pmi012000 pmi020100 pmi020101 pmi020102 pmi020200 pmi020201 pmi020202 pmi020300 pmi020301
+        pmi020302 pmi020400 pmi020401 pmi020402 pmi020500 pmi020501 pmi020502 pmi020600 pmi020601
+        pmi020602 pmi020700 pmi020800 pmi020900 pmi021000 pmi030000
+    """,
+    "cn_ppi": """
+        month:s ppi_yoy ppi_mp_yoy ppi_mp_qm_yoy ppi_mp_rm_yoy ppi_mp_p_yoy ppi_cg_yoy ppi_cg_f_yoy
+        ppi_cg_c_yoy ppi_cg_adu_yoy ppi_cg_dcg_yoy ppi_mom ppi_mp_mom ppi_mp_qm_mom ppi_mp_rm_mom
+        ppi_mp_p_mom ppi_cg_mom ppi_cg_f_mom ppi_cg_c_mom ppi_cg_adu_mom ppi_cg_dcg_mom ppi_accu
+        ppi_mp_accu ppi_mp_qm_accu ppi_mp_rm_accu ppi_mp_p_accu ppi_cg_accu ppi_cg_f_accu ppi_cg_c_accu
+        ppi_cg_adu_accu ppi_cg_dcg_accu
+    """,
+    "eco_cal": """
+        date:d time:s currency:s country:s event:s value:s pre_value:s fore_value:s
+    """,
+    "hibor": """
+        date:d on 1w 2w 1m 2m 3m 6m 12m
+    """,
+    "sf_month": """
+        month:s inc_month inc_cumval stk_endval
+    """,
+    "shibor": """
+        date:d on 1w 2w 1m 3m 6m 9m 1y
+    """,
+    "yc_cb": """
+        trade_date:d ts_code:s curve_name:s curve_type:s curve_term yield
+    """,
+    "opt_basic": """
+        ts_code:s exchange:s name:s per_unit opt_code:s opt_type:s call_put:s exercise_type:s
+        exercise_price s_month:s maturity_date:d list_price list_date:d delist_date:d last_edate:d
+        last_ddate:d quote_unit:s min_price_chg
+    """,
+    "opt_daily": """
+        ts_code:s trade_date:d exchange:s pre_settle pre_close open high low close settle vol amount oi
+    """,
+    "hk_tradecal": """
+        exchange:s cal_date:d is_open:i pretrade_date:d
+    """,
+    "block_trade": """
+        ts_code:s trade_date:d price vol amount buyer:s seller:s
+    """,
+    "cyq_perf": """
+        ts_code:s trade_date:d his_low his_high cost_5pct cost_15pct cost_50pct cost_85pct cost_95pct
+        weight_avg winner_rate
+    """,
+    "dc_daily": """
+        ts_code:s trade_date:d close open high low change pct_change vol amount swing turnover_rate
+    """,
+    "dc_index": """
+        ts_code:s trade_date:d name:s leading:s leading_code:s pct_change leading_pct total_mv
+        turnover_rate up_num:i down_num:i
+    """,
+    "dc_member": """
+        trade_date:d ts_code:s con_code:s name:s
+    """,
+    "hk_hold": """
+        code:s trade_date:d ts_code:s name:s vol ratio exchange:s
+    """,
+    "hsgt_top10": """
+        trade_date:d ts_code:s name:s close change rank:i market_type:s amount net_amount buy sell
+    """,
+    "kpl_concept": """
+        trade_date:d ts_code:s name:s z_t_num:i up_num:i
+    """,
+    "kpl_concept_cons": """
+        ts_code:s name:s con_name:s con_code:s trade_date:d
+    """,
+    "kpl_list": """
+        ts_code:s name:s trade_date:d lu_time:s ld_time:s open_time:s last_time:s lu_desc:s tag:s
+        theme:s net_change bid_amount status:s bid_change bid_turnover lu_bid_vol pct_chg bid_pct_chg
+        rt_pct_chg limit_order amount turnover_rate free_float lu_limit_order
+    """,
+    "limit_list_d": """
+        trade_date:d ts_code:s industry:s name:s close pct_chg amount limit_amount float_mv total_mv
+        turnover_ratio fd_amount first_time:s last_time:s open_times:i up_stat:s limit_times:i limit:s
+    """,
+    "margin": """
+        trade_date:d exchange_id:s rzye rzmre rzche rqye rqmcl rzrqye rqyl
+    """,
+    "margin_detail": """
+        trade_date:d ts_code:s rzye rqye rzmre rqyl rzche rqchl rqmcl rzrqye
+    """,
+    "moneyflow_hsgt": """
+        trade_date:d ggt_ss ggt_sz hgt sgt north_money south_money
+    """,
+    "namechange": """
+        ts_code:s name:s start_date:d end_date:d ann_date:d change_reason:s
+    """,
+    "pledge_stat": """
+        ts_code:s end_date:d pledge_count:i unrest_pledge rest_pledge total_share pledge_ratio
+    """,
+    "report_rc": """
+        ts_code:s name:s report_date:d report_title:s report_type:s classify:s org_name:s author_name:s
+        quarter:s op_rt op_pr tp np eps pe rd roe ev_ebitda rating:s max_price min_price imp_dg:s
+        create_time:s
+    """,
+    "repurchase": """
+        ts_code:s ann_date:d end_date:d proc:s exp_date:d vol amount high_limit low_limit
+    """,
+    "share_float": """
+        ts_code:s ann_date:d float_date:d float_share float_ratio holder_name:s share_type:s
+    """,
+    "stk_ah_comparison": """
+        hk_code:s ts_code:s trade_date:d hk_name:s hk_pct_chg hk_close name:s close pct_chg
+        ah_comparison ah_premium
+    """,
+    "stk_factor_pro": """
+        ts_code:s trade_date:d open open_hfq high high_hfq low low_hfq close close_hfq pre_close change
+        pct_chg vol amount turnover_rate turnover_rate_f volume_ratio pe pe_ttm pb ps ps_ttm dv_ratio
+        dv_ttm total_share float_share free_share total_mv circ_mv adj_factor asi_hfq asit_hfq atr_hfq
+        bbi_hfq bias1_hfq bias2_hfq bias3_hfq boll_lower_hfq boll_mid_hfq boll_upper_hfq brar_ar_hfq
+        brar_br_hfq cci_hfq cr_hfq dfma_dif_hfq dfma_difma_hfq dmi_adx_hfq dmi_adxr_hfq dmi_mdi_hfq
+        dmi_pdi_hfq downdays updays dpo_hfq madpo_hfq ema_hfq_10 ema_hfq_20 ema_hfq_250 ema_hfq_30
+        ema_hfq_5 ema_hfq_60 ema_hfq_90 emv_hfq maemv_hfq expma_12_hfq expma_50_hfq kdj_hfq kdj_d_hfq
+        kdj_k_hfq ktn_down_hfq ktn_mid_hfq ktn_upper_hfq lowdays topdays ma_hfq_10 ma_hfq_20 ma_hfq_250
+        ma_hfq_30 ma_hfq_5 ma_hfq_60 ma_hfq_90 macd_hfq macd_dea_hfq macd_dif_hfq mass_hfq ma_mass_hfq
+        mfi_hfq mtm_hfq mtmma_hfq obv_hfq psy_hfq psyma_hfq roc_hfq maroc_hfq rsi_hfq_12 rsi_hfq_24
+        rsi_hfq_6 taq_down_hfq taq_mid_hfq taq_up_hfq trix_hfq trma_hfq vr_hfq wr_hfq wr1_hfq
+        xsii_td1_hfq xsii_td2_hfq xsii_td3_hfq xsii_td4_hfq
+    """,
+    "stk_holdernumber": """
+        ts_code:s ann_date:d end_date:d holder_num:i
+    """,
+    "stk_holdertrade": """
+        ts_code:s ann_date:d holder_name:s holder_type:s in_de:s change_vol change_ratio after_share
+        after_ratio avg_price total_share begin_date:d close_date:d
+    """,
+    "stk_weekly_monthly": """
+        ts_code:s trade_date:d freq:s end_date:d open high low close pre_close vol amount change pct_chg
+    """,
+    "stock_st": """
+        ts_code:s name:s trade_date:d type:s type_name:s
+    """,
+    "ths_daily": """
+        ts_code:s trade_date:d close open high low pre_close avg_price change pct_change vol
+        turnover_rate total_mv float_mv
+    """,
+    "ths_index": """
+        ts_code:s name:s count:i exchange:s list_date:d type:s
+    """,
+    "ths_member": """
+        ts_code:s con_code:s con_name:s weight in_date:d out_date:d is_new:s
+    """,
+    "top_inst": """
+        trade_date:d ts_code:s exalter:s side:s buy buy_rate sell sell_rate net_buy reason:s
+    """,
+    "top_list": """
+        trade_date:d ts_code:s name:s close pct_change turnover_rate amount l_sell l_buy l_amount
+        net_amount net_rate amount_rate float_values reason:s
+    """,
 }
 
 #: The whole-market ``*_vip`` variants: same fields as the base API.
@@ -240,6 +555,7 @@ VIP_APIS: dict[str, str] = {
     "fina_indicator_vip": "fina_indicator",
     "express_vip": "express",
     "forecast_vip": "forecast",
+    "fina_mainbz_vip": "fina_mainbz",
 }
 
 #: api name -> its output fields, in the documented order.
