@@ -102,6 +102,12 @@ class RequestShape:
         """The batches that bring ``spec`` up to date."""
         raise NotImplementedError
 
+    @property
+    def one_call_per_date(self) -> bool:
+        """Whether history costs one call per date (the API takes no date window): long histories are
+        expensive, so demos and tests start such datasets late."""
+        return False
+
     def describe(self, spec: DatasetSpec, points: int) -> str:
         """How the dataset is requested and refreshed, in a few words."""
         raise NotImplementedError
@@ -198,6 +204,14 @@ class TradeDates(RequestShape):
     codes: CodeSource = STOCKS
     #: Without a stored estimate: rows per trade date assumed (whole A-share market).
     fallback_rows: float = 5000.0
+    #: A window holds about this many pages (paged with offset/limit). 1 keeps one call per window; more
+    #: suits tables whose daily volume is uncertain: a window sized for N pages costs the same calls as N
+    #: one-page windows when the estimate is right, and far fewer when the market is smaller.
+    pages_per_window: int = 1
+
+    @property
+    def one_call_per_date(self) -> bool:
+        return not self.window and not self.code_windows
 
     def reads(self, spec: DatasetSpec, points: int) -> frozenset[StateRead]:
         out: set[StateRead] = {"trade_dates", "rows_per_unit"}
@@ -225,7 +239,7 @@ class TradeDates(RequestShape):
         per_code_calls = len(inp.codes) * sum(math.ceil(len(run) / per_code_size) for run in date_runs)
         batches: list[Batch] = []
         if self.window:
-            size = window_size(page, rows_per_unit_of(spec, inp, self.fallback_rows))
+            size = window_size(page * self.pages_per_window, rows_per_unit_of(spec, inp, self.fallback_rows))
             batches = _windowed(spec, api, needed, universe, size)
         elif self.code_windows and inp.codes and per_code_calls < len(needed):
             # Few codes, many dates: one call per code and date window beats one call per date.
@@ -267,6 +281,14 @@ class CalendarDates(RequestShape):
     window: bool = True
     #: Without a stored estimate: rows per day assumed.
     fallback_rows: float = 50.0
+    #: Only these weekdays (0 = Monday) carry data (weekly statistics dated on Fridays); None: every day.
+    weekdays: tuple[int, ...] | None = None
+    #: A window holds about this many pages (see :attr:`TradeDates.pages_per_window`).
+    pages_per_window: int = 1
+
+    @property
+    def one_call_per_date(self) -> bool:
+        return not self.window and self.weekdays is None
 
     def reads(self, spec: DatasetSpec, points: int) -> frozenset[StateRead]:
         return frozenset()
@@ -277,11 +299,14 @@ class CalendarDates(RequestShape):
         if start > end:
             return self._none(spec, inp, "nothing in range")
         days = calendar_days(start, end)
+        if self.weekdays is not None:
+            days = [d for d in days if d.weekday() in self.weekdays]
         needed = _needed(spec, inp, days)
         if not needed:
             return self._none(spec, inp, "up to date")
         if self.window:
-            size = window_size(page_size_of(spec, inp, api), rows_per_unit_of(spec, inp, self.fallback_rows))
+            page = page_size_of(spec, inp, api) * self.pages_per_window
+            size = window_size(page, rows_per_unit_of(spec, inp, self.fallback_rows))
             batches = _windowed(spec, api, needed, days, size)
         else:
             batches = [Batch(api, tuple(with_variants(spec, {self.date_param: ymd(d)})), (ymd(d),), ymd(d))
@@ -291,7 +316,9 @@ class CalendarDates(RequestShape):
 
     def describe(self, spec: DatasetSpec, points: int) -> str:
         shape = "day windows" if self.window else "one call per day"
-        return f"whole market by {self.date_param}, {shape}; look-back {spec.lookback_days}d"
+        if self.weekdays is not None:
+            shape = "one call per week"
+        return f"whole market by {self.date_param}, {shape}; look-back {spec.lookback_days} day(s)"
 
 
 # ------------------------------------------------------------------------------------ per-code shapes
@@ -479,7 +506,7 @@ class ReportPeriods(RequestShape):
         return frozenset({"codes"}) if self._per_stock(spec, points) else frozenset()
 
     def code_source(self) -> CodeSource | None:
-        return self.per_stock.codes
+        return self.per_stock.codes  # used below the vip tier only
 
     def plan(self, spec: DatasetSpec, inp: PlanInput) -> TaskPlan:
         if self._per_stock(spec, inp.points):
