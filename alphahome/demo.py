@@ -20,6 +20,7 @@ from alphahome import api
 from alphahome.config.loader import load_settings
 from alphahome.sandbox.tokens import TOKEN_5000
 from alphahome.tasks.catalogue import CATALOGUE
+from alphahome.tasks.shapes import ReportPeriods
 from alphahome.tasks.sync_store import SyncStore, opened_store
 from alphahome.updater.logging_setup import setup_logging
 from alphahome.updater.progress import RunProgress
@@ -64,7 +65,7 @@ async def run_demo(target: Path, *, scale: str = "demo", seed: int = 42, workers
         # oldest are prospectus figures): start the report-period sweep there instead of in 1990.
         history_start = date(market_start.year - DEMO_REPORT_YEARS, 1, 1).strftime("%Y%m%d")
         starts = {f"tasks.{spec.name}.default_start_date": history_start
-                  for spec in CATALOGUE if spec.split.kind == "periods"}
+                  for spec in CATALOGUE if isinstance(spec.shape, ReportPeriods)}
         settings = load_settings(flag_overrides={
             **starts,
             "database.url": f"duckdb:///{target}",

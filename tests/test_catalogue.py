@@ -12,21 +12,24 @@ from alphahome.errors import DataValidationError
 from alphahome.sources.tushare.fields import API_FIELDS, VIP_APIS, parse_fields
 from alphahome.tasks.batch import prepare_batch, type_batch
 from alphahome.tasks.catalogue import CATALOGUE, DATASETS, get_dataset, table_spec
-from alphahome.tasks.spec import DatasetSpec, Rule, Split
+from alphahome.tasks.aliases import ORIGINAL_TASKS
+from alphahome.tasks.shapes import Snapshot, TradeDates
+from alphahome.tasks.spec import DatasetSpec, Rule
 
 REQUIRED = {
-    "reference": {"stock_basic", "trade_cal", "index_basic", "index_classify", "fund_basic"},
-    "market": {"daily", "adj_factor", "daily_basic", "moneyflow", "stk_limit", "suspend_d", "index_daily",
-               "index_weight", "fund_nav"},
-    "financial": {"income", "balancesheet", "cashflow", "fina_indicator", "express", "forecast", "dividend"},
-    "industry": {"index_member_all"},
+    "others": {"trade_cal"},
+    "stock": {"stock_basic", "daily", "adj_factor", "daily_basic", "moneyflow", "stk_limit", "suspend_d",
+              "dividend"},
+    "index": {"index_basic", "index_classify", "index_daily", "index_weight", "index_member_all"},
+    "fund": {"fund_basic", "fund_nav"},
+    "finance": {"income", "balancesheet", "cashflow", "fina_indicator", "express", "forecast"},
 }
 
 
-def test_catalogue_has_every_required_dataset_in_its_category():
-    for category, names in REQUIRED.items():
+def test_catalogue_has_every_required_dataset_in_its_family():
+    for family, names in REQUIRED.items():
         for name in names:
-            assert DATASETS[name].category == category, name
+            assert DATASETS[name].family == family, name
     assert len(DATASETS) == len(CATALOGUE)
 
 
@@ -72,11 +75,11 @@ def test_unknown_dataset_names_the_known_ones():
 
 def test_spec_rejects_inconsistent_declarations():
     with pytest.raises(ValueError, match="not a field"):
-        DatasetSpec("x", "daily", "market", ("ts_code", "nope"), Split("trade_dates"), date_column="trade_date")
+        DatasetSpec("x", "daily", "market", ("ts_code", "nope"), TradeDates(), date_column="trade_date")
     with pytest.raises(ValueError, match="unknown field"):
-        DatasetSpec("x", "daily", "market", ("ts_code",), Split("snapshot"), rules=(Rule("hi", ">", 0),))
+        DatasetSpec("x", "daily", "market", ("ts_code",), Snapshot(), rules=(Rule("hi", ">", 0),))
     with pytest.raises(ValueError, match="vip"):
-        DatasetSpec("x", "daily", "market", ("ts_code",), Split("snapshot"), vip_api="income_vip")
+        DatasetSpec("x", "daily", "market", ("ts_code",), Snapshot(), vip_api="income_vip")
     with pytest.raises(ValueError, match="duplicate"):
         parse_fields("a b a")
     with pytest.raises(ValueError, match="bad field"):

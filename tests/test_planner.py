@@ -180,7 +180,19 @@ def test_periods_below_vip_tier_go_per_stock():
 def test_dividend_periods_use_end_date():
     spec = get_dataset("dividend")
     plan = plan_missing_ranges(spec, PlanInput(today=date(2024, 1, 10), start_date=date(2023, 1, 1)))
-    assert [b.requests[0] for b in plan.batches] == [{"end_date": "20230630"}, {"end_date": "20231231"}]
+    # Every quarter: Q1 and Q3 dividends exist (common since 2023).
+    assert [b.requests[0] for b in plan.batches] == [
+        {"end_date": "20230331"}, {"end_date": "20230630"}, {"end_date": "20230930"}, {"end_date": "20231231"}]
+
+
+def test_dividend_manual_range_selects_by_announcement():
+    """A 2023-2024 range means plans announced then: FY2022 plans (announced in 2023) are fetched too."""
+    spec = get_dataset("dividend")
+    plan = plan_missing_ranges(spec, PlanInput(today=date(2025, 1, 10), mode="manual", start=date(2023, 1, 1),
+                                               end=date(2024, 12, 31)))
+    periods = [b.requests[0]["end_date"] for b in plan.batches]
+    assert "20221231" in periods and "20220930" in periods
+    assert periods[-1] == "20241231"
 
 
 def test_index_daily_per_code_windows_and_partitions():
@@ -189,7 +201,7 @@ def test_index_daily_per_code_windows_and_partitions():
     plan = plan_missing_ranges(spec, PlanInput(today=TODAY, trade_dates=CAL, completed=done,
                                                start_date=date(2024, 1, 1), lookback_days=1))
     by_code = {b.requests[0]["ts_code"]: b for b in plan.batches}
-    assert set(by_code) == set(spec.split.codes)  # the major indices
+    assert set(by_code) == set(spec.shape.codes.default)  # the major indices
     assert by_code["000300.SH"].partitions == (f"000300.SH|{ymd(CAL[-1])}",)
     assert len(by_code["399001.SZ"].partitions) == len(CAL)  # one call: the cap is 8000 rows
     assert by_code["399001.SZ"].requests[0]["start_date"] == "20240101"
@@ -202,7 +214,7 @@ def test_index_weight_month_windows_keep_open_months():
                                                start_date=date(2024, 1, 1), rows_per_unit=300))
     mine = [b for b in plan.batches if b.requests[0]["index_code"] == "000300.SH"]
     assert [b.partitions for b in mine] == [("000300.SH|202402", "000300.SH|202403")]
-    assert len(plan.batches) == len(spec.split.codes)  # others never fetched: one window each
+    assert len(plan.batches) == len(spec.shape.codes.default)  # others never fetched: one window each
     assert mine[0].requests == (
         {"index_code": "000300.SH", "start_date": "20240201", "end_date": "20240331"},)
 

@@ -17,6 +17,7 @@ from alphahome.storage import bookkeeping as bk
 from alphahome.storage import open_backend
 from alphahome.tasks.catalogue import CATALOGUE, get_dataset
 from alphahome.tasks.planner import quarter_ends
+from alphahome.tasks.shapes import ReportPeriods
 from alphahome.updater.updater import UpdateRequest
 
 ALL = [spec.name for spec in CATALOGUE]
@@ -53,15 +54,20 @@ def test_full_update_equals_truth_and_second_run_fetches_nothing_complete(sandbo
     calls = Counter({api: n for api, n in sandbox.stats.calls.items() if n})
     expected: Counter[str] = Counter()
     for spec in CATALOGUE:
-        if spec.split.kind == "periods":
+        if isinstance(spec.shape, ReportPeriods):
             start = today - timedelta(days=spec.open_days)
-            open_periods = quarter_ends(start, today, spec.split.period_months)
+            open_periods = quarter_ends(start, today, spec.shape.period_months)
             expected[spec.api_for(5000)] += len(open_periods) * len(spec.variants)
-    expected["index_weight"] = len(get_dataset("index_weight").split.codes)  # last two months, one call each
+    expected["index_weight"] = len(get_dataset("index_weight").shape.codes.default)  # last two months, one call each
+    # A major index the market has no bars for keeps its recent dates open (not yet published): asked again.
+    served = set(market.table("index_daily").frame["ts_code"])
+    unserved = [c for c in get_dataset("index_daily").shape.codes.default if c not in served]
+    if unserved:
+        expected["index_daily"] = len(unserved)
     assert calls == expected
     by_status = {r.dataset: r.status for r in second.results}
     for spec in CATALOGUE:
-        if spec.split.kind in ("snapshot", "trade_dates", "code_dates"):
+        if spec.shape.name in ("snapshot", "trade_dates", "per_index"):
             assert by_status[spec.name] == "skipped", spec.name
     refetched = [r.dataset for r in second.results if r.calls]
     assert table_differences(database_url, market, refetched) == {}  # re-fetching changed nothing

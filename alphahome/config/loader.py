@@ -97,7 +97,11 @@ class LoadedSettings:
 
     def check_task_names(self, known: Collection[str]) -> None:
         """Raise :class:`InvalidConfiguration` if ``tasks.<name>`` or ``task_filter.exclude_tasks`` names a
-        dataset not in ``known`` (the catalogue's names), with a did-you-mean."""
+        dataset not in ``known`` (the catalogue's names; their original task names are accepted too), with
+        a did-you-mean."""
+        from alphahome.tasks.aliases import ORIGINAL_TASKS
+
+        known = {*known, *(alias for alias, target in ORIGINAL_TASKS.items() if target in known)}
         problems = []
         for name in self.settings.tasks:
             if name not in known:

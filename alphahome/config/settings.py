@@ -253,12 +253,26 @@ class ApiSettings(_Model):
         return value
 
 
+class IndexFilter(_Model):
+    """Which indices of ``index_basic`` an index dataset covers: every column given must match."""
+
+    market: str | None = None
+    publisher: str | None = None
+    category: str | None = None
+
+    def conditions(self) -> dict[str, str]:
+        """column -> required value, for the columns given."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
 class TaskOverrides(_Model):
     """Per-dataset overrides of the task defaults; None means "use the dataset's own default".
 
     ``rate_limit`` is calls per minute to that dataset's API; ``retry_delay`` seconds; ``page_size`` rows
     per call (offset/limit paging); ``smart_lookback_days`` how far back a smart update re-fetches;
-    ``default_start_date`` where a first full load starts."""
+    ``default_start_date`` where a first full load starts. Index datasets (``index_daily``, ``index_weight``,
+    …) cover ``codes`` (a list of index codes), else every index of ``index_basic`` matching ``filter``
+    (``market``, ``publisher``, ``category``), else the major broad indices."""
 
     save_batch_size: int | None = Field(None, ge=1)
     concurrent_limit: int | None = Field(None, ge=1)
@@ -270,6 +284,8 @@ class TaskOverrides(_Model):
     default_start_date: Annotated[
         date | None, BeforeValidator(lambda v: None if v is None else parse_date(v))
     ] = None
+    codes: list[str] | None = None
+    filter: IndexFilter | None = None
 
 
 class ConfigMonitoring(_Model):
@@ -442,8 +458,16 @@ class Settings(ConfigFile):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
 
     def task_overrides(self, name: str) -> TaskOverrides:
-        """The overrides configured for dataset ``name`` (all None when it has none)."""
-        return self.tasks.get(name) or TaskOverrides()
+        """The overrides configured for dataset ``name`` (all None when it has none), also when written
+        under an original task name (``tasks.tushare_stock_daily``); the dataset's own name wins per key."""
+        from alphahome.tasks.aliases import aliases_of
+
+        merged: dict[str, Any] = {}
+        for key in [*aliases_of(name), name]:
+            given = self.tasks.get(key)
+            if given is not None:
+                merged.update(given.model_dump(exclude_unset=True))
+        return TaskOverrides.model_validate(merged) if merged else TaskOverrides()
 
     def notify_channels(self) -> list[NotifyChannel]:
         """The effective channels: the YAML's, each completed by the config.json channel of the same

@@ -15,26 +15,8 @@ from alphahome.tasks.spec import DatasetSpec
 
 
 def schedule_text(spec: DatasetSpec, points: int) -> str:
-    """How a dataset is requested and refreshed, in a few words."""
-    split = spec.split
-    if split.kind == "snapshot":
-        every = "every run" if spec.refresh_days == 0 else f"every {spec.refresh_days}d"
-        variants = ",".join("/".join(v.values()) for v in spec.variants if v)
-        return f"snapshot {every}" + (f" ({variants})" if variants else "")
-    if split.kind == "trade_dates":
-        shape = "date windows" if split.window else f"per {split.date_param}"
-        return f"whole market, {shape}; look-back {spec.lookback_days}d"
-    whose = f"{len(split.codes)} listed codes" if split.codes else f"{split.codes_from.split('.')[0]} codes"
-    if split.kind == "code_dates":
-        return f"per code ({whose}), date windows; look-back {spec.lookback_days}d"
-    if split.kind == "code_months":
-        return f"per code ({whose}), month windows; last 2 months re-fetched"
-    if split.kind == "periods":
-        api = spec.api_for(points)
-        if spec.vip_api is not None and api != spec.vip_api:
-            return f"per stock (needs {spec.vip_points} points for per-period); open {spec.open_days}d"
-        return f"per {split.date_param}; periods open {spec.open_days}d re-fetched"
-    return "per stock"
+    """How a dataset is requested and refreshed, in a few words (its request shape's description)."""
+    return spec.shape.describe(spec, points)
 
 
 @click.command("tasks")
@@ -48,12 +30,12 @@ def tasks_command(config_path: str | None) -> int:
     states, problem = asyncio.run(_states(settings))
     points = settings.api.tushare_points
     table = Table(title=f"Datasets ({len(CATALOGUE)}; points tier {points})", title_justify="left")
-    for column in ("dataset", "category", "api", "key", "schedule", "state"):
+    for column in ("dataset", "family", "api", "key", "schedule", "state"):
         table.add_column(column, overflow="fold")
     for spec in CATALOGUE:
         api = spec.api_for(points)
         api_text = api if spec.points <= points or api != spec.api else f"{api} (needs {spec.points} points)"
-        table.add_row(spec.name, spec.category, api_text, ", ".join(spec.key), schedule_text(spec, points),
+        table.add_row(spec.name, spec.family, api_text, ", ".join(spec.key), schedule_text(spec, points),
                       states.get(spec.name, "-"))
     console.print(table)
     if problem:

@@ -344,7 +344,7 @@ class TaskRunner:
         """The partitions this batch makes complete. For datasets whose recent trade dates may not be
         published yet, a recent date with no rows is left out (a later run asks again)."""
         spec = self.spec
-        if not (spec.empty_means_unpublished and spec.split.kind in ("trade_dates", "code_dates")):
+        if not (spec.empty_means_unpublished and spec.shape.dated_partitions):
             return batch.partitions
         horizon = self.options.today - timedelta(days=UNPUBLISHED_HORIZON_DAYS)
         present: set[str] = set()

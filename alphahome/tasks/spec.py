@@ -1,7 +1,7 @@
 """The dataset spec: one frozen dataclass that says everything AlphaHome needs to sync one Tushare dataset.
 
 A spec reads like the Tushare docs table: which API, which key, which date column, how requests are shaped
-(``split``), how many rows one call may return, the points it needs and its default rate, where history
+(``shape``), how many rows one call may return, the points it needs and its default rate, where history
 starts, what it depends on, the fixed parameter ``variants`` whose union is the dataset, the whole-market
 ``*_vip`` API, how often a dimension table is refreshed, how far back a smart run re-fetches, and the
 validation rules. Special behaviour is a hook (``transform``) used only where a dataset truly differs.
@@ -14,53 +14,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from alphahome.sources.tushare.fields import api_fields, base_api
+from alphahome.sources.tushare.interfaces import INTERFACES
 from alphahome.storage.spec import Column, ColumnType, TableSpec
+from alphahome.tasks.shapes import RequestShape
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-Category = Literal["reference", "market", "financial", "industry"]
-
-#: How one dataset's requests are shaped (see :class:`Split`).
-SplitKind = Literal["snapshot", "trade_dates", "code_dates", "code_months", "periods", "codes"]
+#: The families of the original AlphaHome (``tushare_<family>_<name>``); ``alphahome tasks`` and the README
+#: group datasets by them.
+Family = Literal["stock", "finance", "index", "fund", "cbond", "future", "option", "hk", "macro", "others"]
 
 RuleMode = Literal["report", "filter"]
 RuleOp = Literal[">", ">=", "<", "<=", "!="]
 
 _KIND_TO_TYPE: dict[str, ColumnType] = {"s": "text", "d": "date", "f": "double", "i": "bigint"}
-
-
-@dataclass(frozen=True)
-class Split:
-    """How requests are shaped, which decides the partitions recorded in the sync state.
-
-    - ``snapshot``: the whole dataset, one request per variant (paged); one partition, refreshed by policy.
-    - ``trade_dates``: whole market per trade date; with ``window`` several dates per call through
-      ``start_date``/``end_date`` (sized so one call returns about ``row_cap`` rows), else one call per date
-      with ``date_param`` — or, with ``code_windows``, per code in date windows when that takes fewer calls
-      (a small universe over a long range). Partition = the date.
-    - ``code_dates``: per code (``code_param``) in trade-date windows. Partition = ``code|date``.
-    - ``code_months``: per code, one call per calendar month. Partition = ``code|YYYYMM``.
-    - ``periods``: whole market per report period (``date_param`` = ``period`` or ``end_date``), on the
-      ``*_vip`` API where the dataset has one. Partition = the period.
-    - ``codes``: one call per stock (all of its history). Partition = the code.
-    """
-
-    kind: SplitKind
-    #: ``trade_dates``: request several dates per call with start_date/end_date.
-    window: bool = True
-    #: The single-date parameter (``trade_date``, ``nav_date``, ``period``, ``end_date``).
-    date_param: str = "trade_date"
-    #: ``trade_dates`` without ``window``: date windows are allowed per code (codes from ``codes_from``).
-    code_windows: bool = False
-    #: The per-code parameter (``ts_code``, ``index_code``).
-    code_param: str = "ts_code"
-    #: Where the codes of per-code splits come from: ``table.column`` of a catalogue dataset …
-    codes_from: str = "stock_basic.ts_code"
-    #: … unless the spec names them (e.g. the major indices).
-    codes: tuple[str, ...] = ()
-    #: ``periods``: which month-ends are periods (quarter ends by default).
-    period_months: tuple[int, ...] = (3, 6, 9, 12)
 
 
 @dataclass(frozen=True)
@@ -81,28 +49,28 @@ class DatasetSpec:
 
     name: str
     api: str
-    category: Category
+    family: Family
     key: tuple[str, ...]
-    split: Split
+    #: How requests are cut (:mod:`alphahome.tasks.shapes`): planning, partitions, description.
+    shape: RequestShape
     #: The column partitions refer to (trade_date, nav_date, end_date, …); None for snapshots.
     date_column: str | None = None
-    #: Documented maximum rows per call (the page size unless config overrides it).
-    row_cap: int = 6000
-    #: Rows per call of the ``*_vip`` API (None: as ``row_cap``).
+    #: Interface facts, read from the interface table (:mod:`alphahome.sources.tushare.interfaces`) unless
+    #: given: rows per call (0: the table's cap), rows per call of the ``*_vip`` twin, minimum points (0: the
+    #: table's), the API's own per-minute quota (None: the table's, else the points tier's) and where
+    #: history starts (YYYYMMDD; config ``default_start_date`` overrides it; "": the table's).
+    row_cap: int = 0
     vip_row_cap: int | None = None
-    #: Minimum points to call ``api``.
-    points: int = 2000
-    #: Default per-minute budget; None = the points tier's figure.
+    points: int = 0
     rate_per_minute: int | None = None
-    #: History starts here (YYYYMMDD) unless config sets ``default_start_date``.
-    start_date: str = "19900101"
+    start_date: str = ""
     #: Datasets that must be loaded first (their tables feed this one's plan).
     depends_on: tuple[str, ...] = ()
     #: Fixed params whose union is the dataset (each variant requested on its own).
     variants: tuple[Mapping[str, str], ...] = ({},)
-    #: The whole-market variant of ``api`` and the points it needs.
+    #: The whole-market ``*_vip`` twin of ``api`` (None: the table's) and the points it needs (0: the table's).
     vip_api: str | None = None
-    vip_points: int = 5000
+    vip_points: int = 0
     #: ``snapshot``: re-fetch when the last refresh is at least this many days old (0 = every run).
     refresh_days: int = 1
     #: Smart mode re-fetches this many recent trade dates (late corrections).
@@ -122,6 +90,7 @@ class DatasetSpec:
     transform: Callable[[pa.Table], pa.Table] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        self._fill_from_interface()
         names = {f.name for f in api_fields(self.api)}
         for col in (*self.key, *self.nullable_key, *([self.date_column] if self.date_column else [])):
             if col not in names:
@@ -134,8 +103,29 @@ class DatasetSpec:
             raise ValueError(f"dataset {self.name}: nullable_key must be part of the key")
         if self.vip_api is not None and base_api(self.vip_api) != self.api:
             raise ValueError(f"dataset {self.name}: {self.vip_api} is not the vip variant of {self.api}")
-        if self.split.kind != "snapshot" and self.date_column is None and self.split.kind != "codes":
-            raise ValueError(f"dataset {self.name}: a {self.split.kind} split needs a date_column")
+        if self.shape.needs_date_column and self.date_column is None:
+            raise ValueError(f"dataset {self.name}: a {self.shape.name} shape needs a date_column")
+
+    def _fill_from_interface(self) -> None:
+        """Facts not given in the spec come from the interface table (one source for every consumer)."""
+        facts = INTERFACES.get(self.api)
+        filled: dict[str, object] = {}
+        if facts is None:
+            filled = {"row_cap": self.row_cap or 6000, "points": self.points or 2000,
+                      "vip_points": self.vip_points or 5000, "start_date": self.start_date or "19900101"}
+        else:
+            vip = INTERFACES.get(facts.vip) if facts.vip else None
+            filled = {
+                "row_cap": self.row_cap or facts.row_cap,
+                "points": self.points or facts.points,
+                "rate_per_minute": self.rate_per_minute if self.rate_per_minute is not None else facts.per_minute,
+                "start_date": self.start_date or facts.history_start,
+                "vip_api": self.vip_api if self.vip_api is not None else facts.vip,
+                "vip_points": self.vip_points or (vip.points if vip else facts.vip_points),
+                "vip_row_cap": self.vip_row_cap if self.vip_row_cap is not None else (vip.row_cap if vip else None),
+            }
+        for name, value in filled.items():
+            object.__setattr__(self, name, value)
 
     @property
     def table_name(self) -> str:

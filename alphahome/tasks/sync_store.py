@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -183,14 +183,14 @@ class SyncStore:
         return [str(c) for c in rows.column(0).to_pylist()]
 
     async def rows_per_unit(self, spec: DatasetSpec) -> float | None:
-        """Rows on the latest stored date (per code for per-code splits); else, for stock datasets, the
+        """Rows on the latest stored date (per code for per-code shapes); else, for stock datasets, the
         number of listed stocks; None when nothing is known."""
         if spec.date_column and await self._exists(spec.table_name):
             t = qualified("tushare", spec.table_name)
             d = quote_ident(spec.date_column)
             per = ""
-            if spec.split.kind in ("code_dates", "code_months"):
-                per = f" / NULLIF(count(DISTINCT {quote_ident(spec.split.code_param)}), 0)"
+            if spec.shape.per_code_column is not None:
+                per = f" / NULLIF(count(DISTINCT {quote_ident(spec.shape.per_code_column)}), 0)"
             value = await self.backend.fetchval(
                 f"SELECT CAST(count(*) AS DOUBLE PRECISION){per} FROM {t} WHERE {d} = (SELECT max({d}) FROM {t})"
             )
@@ -217,23 +217,43 @@ class SyncStore:
             value = value.astimezone()
         return _as_date(value)
 
-    async def plan_state(self, spec: DatasetSpec, *, today: dt.date, points: int) -> dict[str, Any]:
-        """The database-derived fields of the planner's input for ``spec``."""
-        kind = spec.split.kind
-        state: dict[str, Any] = {"completed": frozenset(await self.completed(spec))}
-        if kind == "snapshot":
-            state["last_refresh"] = await self.last_refresh(spec)
-            return state
-        if kind in ("trade_dates", "code_dates"):
-            state["trade_dates"] = await self.trade_dates()
-        needs_codes = (
-            kind in ("code_dates", "code_months", "codes")
-            or (kind == "trade_dates" and spec.split.code_windows)
-            or (kind == "periods" and spec.vip_api is not None and spec.api_for(points) != spec.vip_api)
+    async def index_codes(self, code_filter: Mapping[str, str]) -> list[str]:
+        """The codes of ``index_basic`` whose columns equal every value of ``code_filter`` (e.g.
+        ``{"market": "CSI", "category": "规模指数"}``), sorted; empty before index_basic is loaded."""
+        if not await self._exists("index_basic"):
+            return []
+        where = " AND ".join(f"{quote_ident(col)} = ${i}" for i, col in enumerate(code_filter, 1))
+        rows = await self.backend.fetch_arrow(
+            f"SELECT DISTINCT ts_code FROM tushare.index_basic WHERE {where or 'TRUE'} ORDER BY 1",
+            *code_filter.values(),
         )
-        if needs_codes and not spec.split.codes:
-            state["codes"] = await self.codes(spec.split.codes_from)
-        if kind in ("trade_dates", "code_dates", "code_months"):
+        return [str(c) for c in rows.column(0).to_pylist() if c is not None]
+
+    async def plan_state(
+        self, spec: DatasetSpec, *, today: dt.date, points: int, codes: Sequence[str] | None = None,
+        code_filter: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The database-derived fields of the planner's input for ``spec`` (what its shape reads).
+
+        ``codes``/``code_filter`` (``tasks.<name>.codes``/``.filter`` of a configurable code set, e.g. the
+        indices of an index dataset) replace the shape's default codes."""
+        reads = spec.shape.reads(spec, points)
+        state: dict[str, Any] = {"completed": frozenset(await self.completed(spec))}
+        if "last_refresh" in reads:
+            state["last_refresh"] = await self.last_refresh(spec)
+        if "trade_dates" in reads:
+            state["trade_dates"] = await self.trade_dates()
+        source = spec.shape.code_source()
+        if "codes" in reads and source is not None:
+            if codes:
+                state["codes"] = tuple(codes)
+            elif code_filter:
+                state["codes"] = tuple(await self.index_codes(code_filter))
+            elif source.default:
+                state["codes"] = source.default
+            else:
+                state["codes"] = tuple(await self.codes(source.table_column))
+        if "rows_per_unit" in reads:
             state["rows_per_unit"] = await self.rows_per_unit(spec)
         return state
 

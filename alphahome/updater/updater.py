@@ -25,6 +25,7 @@ from alphahome.errors import ConfigError
 from alphahome.sources.tushare.client import TushareClient
 from alphahome.sources.tushare.errors import ServerUnreachable, TokenRejected
 from alphahome.sources.tushare.rate_limiter import Budget, RateLimiter, default_budget, tier_per_day
+from alphahome.tasks.aliases import dataset_name
 from alphahome.tasks.catalogue import CATALOGUE, DATASETS
 from alphahome.tasks.planner import Mode, PlanInput, TaskPlan, parse_ymd, plan_missing_ranges
 from alphahome.tasks.runner import Progress, TaskOptions, TaskResult, TaskRunner
@@ -96,17 +97,20 @@ def select_datasets(settings: Settings, request: UpdateRequest) -> list[PlannedT
     Unknown names are a :class:`ConfigError` (exit 2)."""
     known = set(DATASETS)
     for flag, names in (("--tasks", request.tasks), ("--exclude", request.exclude)):
-        unknown = [n for n in names if n not in known]
+        unknown = [n for n in names if dataset_name(n) not in known]
         if unknown:
-            raise ConfigError(f"{flag}: unknown dataset(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+            raise ConfigError(f"{flag}: unknown dataset(s) {', '.join(unknown)} (known: {', '.join(sorted(known))}"
+                              " or their original tushare_* task names)")
     task_filter = settings.schedule.task_filter
     if "tushare" not in task_filter.include_sources or "fetch" not in task_filter.include_types:
         logger.warning("task_filter selects no Tushare fetch tasks (include_sources=%s, include_types=%s)",
                        task_filter.include_sources, task_filter.include_types)
         return []
-    excluded = set(request.exclude) | set(task_filter.exclude_tasks)
-    chosen = [s.name for s in CATALOGUE if (not request.tasks or s.name in request.tasks)]
-    chosen = [n for n in chosen if n not in excluded or n in request.tasks]
+    # Original task names (tushare_stock_daily) name the same datasets.
+    wanted = {dataset_name(n) for n in request.tasks}
+    excluded = {dataset_name(n) for n in (*request.exclude, *task_filter.exclude_tasks)}
+    chosen = [s.name for s in CATALOGUE if (not wanted or s.name in wanted)]
+    chosen = [n for n in chosen if n not in excluded or n in wanted]
     selected = set(chosen)
     needed = set(selected)
     stack = list(selected)
@@ -224,7 +228,9 @@ async def plan_task(
     mode: Mode = request.mode
     if not task.selected and mode != "smart":
         mode = "smart"  # a dependency pulled into a manual/full run is only brought up to date
-    state = await store.plan_state(spec, today=today, points=points_of(settings))
+    code_filter = over.filter.conditions() if over.filter is not None else None
+    state = await store.plan_state(spec, today=today, points=points_of(settings), codes=over.codes,
+                                   code_filter=code_filter)
     assumed = False
     if assume_calendar and "trade_dates" in state and not state["trade_dates"]:
         first = over.default_start_date or parse_ymd(spec.start_date)

@@ -12,6 +12,7 @@ import re
 from typing import Any, ClassVar, Literal
 
 from alphahome.errors import AlphaHomeError
+from alphahome.sources.tushare.interfaces import INTERFACES
 
 Window = Literal["minute", "hour", "day"]
 
@@ -149,13 +150,12 @@ _PERMISSION_CODES = frozenset({2002, -2002})
 
 
 def required_points(api: str) -> int:
-    """The points tier an API needs, after the reference's §4 (a fallback when the catalogue says nothing):
-    ``*_vip`` whole-market financials 5000, ``daily`` 120, every other regular API 2000."""
-    if api.endswith("_vip"):
-        return 5000
-    if api == "daily":
-        return 120
-    return 2000
+    """The points tier an API needs, from the interface table (:mod:`alphahome.sources.tushare.interfaces`);
+    for an API the table does not list: ``*_vip`` 5000, any other 2000."""
+    known = INTERFACES.get(api)
+    if known is not None:
+        return known.points
+    return 5000 if api.endswith("_vip") else 2000
 
 
 def parse_quota(msg: str) -> tuple[Window, int | None] | None:
