@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "pit": "alphahome.pit.commands:pit_group",
     "tasks": "alphahome.tasks.commands:tasks_command",
     "status": "alphahome.updater.commands:status_command",
+    "query": "alphahome.data.commands:query_command",
     "config": "alphahome.config.commands:config_group",
     "sandbox": "alphahome.sandbox.commands:sandbox_group",
 }
