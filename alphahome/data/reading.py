@@ -18,6 +18,15 @@ def reading(db: Any) -> Iterator[SyncBackend]:
         return
     if db is not None and not isinstance(db, str):
         raise TypeError(f"db must be None, a database URL or an open SyncBackend, not {type(db).__name__}")
+    handle = open_reader(db)
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def open_reader(db: str | None) -> SyncBackend:
+    """A new read connection for a URL, or for the configured ``database.url`` when None."""
     from alphahome.storage import open_sync
 
     url = db
@@ -25,8 +34,4 @@ def reading(db: Any) -> Iterator[SyncBackend]:
         from alphahome.config import load_settings
 
         url = load_settings().settings.database.url
-    handle = open_sync(url)
-    try:
-        yield handle
-    finally:
-        handle.close()
+    return open_sync(url)
