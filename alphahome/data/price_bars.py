@@ -77,16 +77,8 @@ def bars(
     from alphahome.data.reading import reading
 
     with reading(db) as conn:
-        frame = conn.fetch_df(*_bars_sql(first, last, wanted, with_factor=adjust is not None or adj_factor))
-        refs = None
-        if adjust == "qfq":
-            refs = conn.fetch_df(*_reference_sql(first, last, ref_day, wanted))
-    if adjust is not None:
-        frame = _adjust(frame, adjust, refs)
-    if digits is not None and adjust is not None:
-        frame[list(PRICE_COLUMNS)] = frame[list(PRICE_COLUMNS)].round(digits)
-        frame["change"] = frame["change"].round(digits)
-        frame["pct_chg"] = frame["pct_chg"].round(digits)
+        table = conn.fetch_arrow(*_bars_sql(first, last, wanted, adjust, ref_day, digits))
+    frame = table.to_pandas(date_as_object=False)
     if freq != "D":
         frame = _aggregate(frame, freq)
     elif not adj_factor and "adj_factor" in frame.columns:
@@ -99,59 +91,68 @@ def bars(
     return frame
 
 
-def _bars_sql(first: Any, last: Any, codes: list[str] | None, *, with_factor: bool) -> tuple[Any, ...]:
+def _bars_sql(
+    first: Any, last: Any, codes: list[str] | None, adjust: Adjust, anchor: Any, digits: int | None
+) -> tuple[Any, ...]:
+    """One statement: the bars, their factors filled forward, and the adjusted prices (both engines)."""
     where = WhereClause(alias="d")
     where.between("trade_date", first, last)
     if codes is not None:
         where.equals("ts_code", codes)
-    cols = ", ".join(f"d.{quote_ident(c)}" for c in BAR_COLUMNS)
-    conditions = where.sql()
-    if with_factor:
-        sql = (
-            f"SELECT {cols}, f.adj_factor FROM tushare.daily d LEFT JOIN tushare.adj_factor f "
-            f"ON f.ts_code = d.ts_code AND f.trade_date = d.trade_date{conditions} "
-            "ORDER BY d.ts_code, d.trade_date"
-        )
-    else:
-        sql = f"SELECT {cols} FROM tushare.daily d{conditions} ORDER BY d.ts_code, d.trade_date"
-    return (sql, *where.args)
-
-
-def _reference_sql(first: Any, last: Any, anchor: Any, codes: list[str] | None) -> tuple[Any, ...]:
-    """Each stock's qfq reference factor: its latest factor in [first, last], or on/before ``anchor``."""
-    where = WhereClause()
-    if anchor is None:
-        where.between("trade_date", first, last)
-    else:
-        where.between("trade_date", None, anchor)
-    if codes is not None:
-        where.equals("ts_code", codes)
-    sql = (
-        "SELECT f.ts_code, f.adj_factor AS ref_factor FROM tushare.adj_factor f JOIN "
-        f"(SELECT ts_code, max(trade_date) AS ref_date FROM tushare.adj_factor{where.sql()} GROUP BY ts_code) r "
-        "ON f.ts_code = r.ts_code AND f.trade_date = r.ref_date"
+    plain = ", ".join(f"d.{quote_ident(c)}" for c in BAR_COLUMNS)
+    if adjust is None:
+        return (f"SELECT {plain} FROM tushare.daily d{where.sql()} ORDER BY d.ts_code, d.trade_date",
+                *where.args)
+    # Tushare's fill: a day without its own factor takes the stock's previous one (a running count of
+    # factors seen numbers the runs a known factor starts; PostgreSQL has no IGNORE NULLS).
+    joined = (
+        f"SELECT {plain}, f.adj_factor AS own_factor, count(f.adj_factor) OVER "
+        "(PARTITION BY d.ts_code ORDER BY d.trade_date ROWS UNBOUNDED PRECEDING) AS factor_run "
+        "FROM tushare.daily d LEFT JOIN tushare.adj_factor f "
+        f"ON f.ts_code = d.ts_code AND f.trade_date = d.trade_date{where.sql()}"
     )
-    return (sql, *where.args)
-
-
-def _adjust(frame: pd.DataFrame, adjust: str, refs: pd.DataFrame | None) -> pd.DataFrame:
-    frame = frame.copy()
-    # Tushare's fill: a day without its own factor row takes the stock's previous factor in the range.
-    factor = frame.groupby("ts_code", sort=False)["adj_factor"].ffill().astype(float)
-    frame["adj_factor"] = factor
+    filled = (
+        "SELECT j.*, max(own_factor) OVER (PARTITION BY ts_code, factor_run) AS factor FROM j"
+    )
     if adjust == "qfq":
-        assert refs is not None
-        ref = frame["ts_code"].map(dict(zip(refs["ts_code"], refs["ref_factor"], strict=True)))
-        scale = factor / ref.astype(float)
+        ref_where = WhereClause()
+        ref_where.args = where.args  # one numbering for the whole statement
+        if anchor is None:
+            ref_where.between("trade_date", first, last)
+        else:
+            ref_where.between("trade_date", None, anchor)
+        if codes is not None:
+            ref_where.equals("ts_code", codes)
+        reference = (
+            "SELECT r.ts_code, a.adj_factor AS ref FROM (SELECT ts_code, max(trade_date) AS ref_date "
+            f"FROM tushare.adj_factor{ref_where.sql()} GROUP BY ts_code) r JOIN tushare.adj_factor a "
+            "ON a.ts_code = r.ts_code AND a.trade_date = r.ref_date"
+        )
+        scale = "k.factor / ref.ref"
+        source = "k LEFT JOIN ref ON ref.ts_code = k.ts_code"
+        ctes = f"j AS ({joined}), k AS ({filled}), ref AS ({reference})"
     else:
-        scale = factor
-    scale_values = scale.to_numpy(dtype=float)
-    for col in PRICE_COLUMNS:
-        frame[col] = frame[col].to_numpy(dtype=float) * scale_values
-    frame["change"] = frame["close"] - frame["pre_close"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame["pct_chg"] = frame["change"] / frame["pre_close"] * 100
-    return frame
+        scale = "k.factor"
+        source = "k"
+        ctes = f"j AS ({joined}), k AS ({filled})"
+
+    def price(col: str) -> str:
+        value = f"k.{quote_ident(col)} * {scale}"
+        return f"round(CAST({value} AS NUMERIC), {int(digits)})::DOUBLE PRECISION" if digits is not None else value
+
+    prices = {c: price(c) for c in PRICE_COLUMNS}
+    change = f"({prices['close']} - {prices['pre_close']})"
+    pct = f"{change} / NULLIF({prices['pre_close']}, 0) * 100"
+    if digits is not None:
+        change = f"round(CAST({change} AS NUMERIC), {int(digits)})::DOUBLE PRECISION"
+        pct = f"round(CAST({pct} AS NUMERIC), {int(digits)})::DOUBLE PRECISION"
+    select = [
+        "k.ts_code", "k.trade_date", *(f"{prices[c]} AS {quote_ident(c)}" for c in ("open", "high", "low", "close",
+                                                                                    "pre_close")),
+        f"{change} AS change", f"{pct} AS pct_chg", "k.vol", "k.amount", "k.factor AS adj_factor",
+    ]
+    sql = f"WITH {ctes} SELECT {', '.join(select)} FROM {source} ORDER BY k.ts_code, k.trade_date"
+    return (sql, *where.args)
 
 
 def _aggregate(frame: pd.DataFrame, freq: str) -> pd.DataFrame:
