@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "status": "alphahome.updater.health_commands:status_command",
     "runs": "alphahome.updater.health_commands:runs_command",
     "check": "alphahome.updater.health_commands:check_command",
+    "query": "alphahome.data.commands:query_command",
     "config": "alphahome.config.commands:config_group",
     "sandbox": "alphahome.sandbox.commands:sandbox_group",
 }

@@ -185,11 +185,11 @@ class _PostgresSession(Session):
             with _database_errors():
                 statement = await conn.prepare(sql)
                 attributes = statement.get_attributes()
-                if not params and attributes and all(a.type.name in _ARROW_OF_PG for a in attributes):
+                if attributes and all(a.type.name in _ARROW_OF_PG for a in attributes):
                     # Large reads: the server writes CSV and Arrow's C++ reader parses it, several times
-                    # faster than one Python object per value. (COPY takes no bound parameters, and values
-                    # are never formatted into SQL here, so parameterised queries use the row path.)
-                    return await _fetch_by_copy(conn, sql, attributes)
+                    # faster than one Python object per value. COPY takes no bound parameters: asyncpg
+                    # has the server quote each value (quote_literal over the prepared parameter types).
+                    return await _fetch_by_copy(conn, sql, attributes, params)
                 records = await statement.fetch(*params)
         return _records_to_arrow(records, attributes)
 
@@ -214,7 +214,9 @@ def _records_to_arrow(records: list[asyncpg.Record], attributes: Any) -> pa.Tabl
     return pa.Table.from_arrays(arrays, names=names)
 
 
-async def _fetch_by_copy(conn: asyncpg.Connection, sql: str, attributes: Any) -> pa.Table:
+async def _fetch_by_copy(
+    conn: asyncpg.Connection, sql: str, attributes: Any, params: tuple[Any, ...] = ()
+) -> pa.Table:
     names = _unique_names([a.name for a in attributes])
     types = [_ARROW_OF_PG[a.type.name] for a in attributes]
     chunks: list[bytes] = []
@@ -222,7 +224,7 @@ async def _fetch_by_copy(conn: asyncpg.Connection, sql: str, attributes: Any) ->
     async def collect(chunk: bytes) -> None:
         chunks.append(chunk)
 
-    await conn.copy_from_query(sql.strip().rstrip(";"), output=collect, format="csv")
+    await conn.copy_from_query(sql.strip().rstrip(";"), *params, output=collect, format="csv")
     return await asyncio.to_thread(_parse_copy_csv, b"".join(chunks), names, types)
 
 

@@ -1,0 +1,178 @@
+"""``bars``: daily, weekly and monthly price bars, unadjusted or adjusted with ``adj_factor``.
+
+The adjustment rule is Tushare's own ``pro_bar`` (docs/data-api.md), written out so it can be checked:
+
+- ``hfq`` (后复权): ``price × F(d)``, with ``F(d)`` the stock's cumulative factor on day ``d``;
+- ``qfq`` (前复权): ``price × F(d) / F(ref)``, with ``ref`` the stock's latest factor date within
+  ``[start, end]`` — or, when ``anchor`` is given, its latest factor date on or before ``anchor``
+  (so a back-test can pin prices to the day it stands on and never see a later factor);
+- the adjusted prices are ``open, high, low, close, pre_close``; ``change = close − pre_close`` and
+  ``pct_chg = change / pre_close × 100`` are recomputed from them; ``vol`` and ``amount`` are never adjusted;
+- a bar without a factor row of its own day takes the stock's previous factor in the range (Tushare's
+  fill); with no factor at all its adjusted prices are NaN (never a guess);
+- ``pro_bar`` rounds adjusted prices to two decimals; ``bars`` keeps full precision unless ``digits``
+  is given (``digits=2`` reproduces ``pro_bar``).
+
+Weekly and monthly bars are aggregated from the (adjusted) daily bars of each calendar week (Monday to
+Sunday) or month: ``trade_date`` = its last trading day, ``open`` of the first day, ``high``/``low`` the
+extremes, ``close`` of the last day, ``pre_close`` the first day's ``pre_close``, ``vol``/``amount`` summed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from alphahome.data.rows import DataQueryError, WhereClause, as_date, code_list, convert
+from alphahome.storage.sql import quote_ident
+
+Freq = Literal["D", "W", "M"]
+Adjust = Literal["qfq", "hfq"] | None
+
+#: Tushare's daily columns, in its order.
+BAR_COLUMNS = ("ts_code", "trade_date", "open", "high", "low", "close", "pre_close", "change", "pct_chg",
+               "vol", "amount")
+PRICE_COLUMNS = ("open", "high", "low", "close", "pre_close")
+
+
+def bars(
+    codes: str | Iterable[str] | None,
+    start: Any,
+    end: Any,
+    freq: Freq = "D",
+    adjust: Adjust = None,
+    anchor: Any = None,
+    *,
+    digits: int | None = None,
+    adj_factor: bool = False,
+    as_arrow: bool = False,
+    as_polars: bool = False,
+    db: Any = None,
+) -> Any:
+    """Price bars of ``codes`` (None = every stock) from ``start`` to ``end`` inclusive.
+
+    ``freq``: ``"D"``, ``"W"`` or ``"M"``; ``adjust``: None, ``"qfq"`` or ``"hfq"`` (rule in the module
+    docstring); ``anchor``: the qfq reference date (default: the latest factor in the range); ``digits``:
+    round adjusted prices (``2`` = pro_bar); ``adj_factor``: add the factor column (daily only). Returns the
+    columns of Tushare's ``daily`` ordered by ts_code, trade_date — a pandas DataFrame with ``trade_date``
+    as datetime64, or Arrow / polars as asked.
+    """
+    if freq not in ("D", "W", "M"):
+        raise DataQueryError(f"freq must be 'D', 'W' or 'M', got {freq!r}")
+    if adjust not in (None, "qfq", "hfq"):
+        raise DataQueryError(f"adjust must be None, 'qfq' or 'hfq', got {adjust!r}")
+    if anchor is not None and adjust != "qfq":
+        raise DataQueryError("anchor applies to adjust='qfq' only")
+    if adj_factor and freq != "D":
+        raise DataQueryError("adj_factor=True applies to daily bars only")
+    first, last = as_date(start, "start"), as_date(end, "end")
+    if first > last:
+        raise DataQueryError(f"start {first} is after end {last}")
+    ref_day = as_date(anchor, "anchor") if anchor is not None else None
+    wanted = code_list(codes)
+
+    from alphahome.data.reading import reading
+
+    with reading(db) as conn:
+        table = conn.fetch_arrow(*_bars_sql(first, last, wanted, adjust, ref_day, digits))
+    frame = table.to_pandas(date_as_object=False)
+    if freq != "D":
+        frame = _aggregate(frame, freq)
+    elif not adj_factor and "adj_factor" in frame.columns:
+        frame = frame.drop(columns="adj_factor")
+    frame = frame.reset_index(drop=True)
+    if as_arrow or as_polars:
+        import pyarrow as pa
+
+        return convert(pa.Table.from_pandas(frame, preserve_index=False), as_arrow=as_arrow, as_polars=as_polars)
+    return frame
+
+
+def _bars_sql(
+    first: Any, last: Any, codes: list[str] | None, adjust: Adjust, anchor: Any, digits: int | None
+) -> tuple[Any, ...]:
+    """One statement: the bars, their factors filled forward, and the adjusted prices (both engines)."""
+    where = WhereClause(alias="d")
+    where.between("trade_date", first, last)
+    if codes is not None:
+        where.equals("ts_code", codes)
+    plain = ", ".join(f"d.{quote_ident(c)}" for c in BAR_COLUMNS)
+    if adjust is None:
+        return (f"SELECT {plain} FROM tushare.daily d{where.sql()} ORDER BY d.ts_code, d.trade_date",
+                *where.args)
+    # Tushare's fill: a day without its own factor takes the stock's previous one (a running count of
+    # factors seen numbers the runs a known factor starts; PostgreSQL has no IGNORE NULLS).
+    joined = (
+        f"SELECT {plain}, f.adj_factor AS own_factor, count(f.adj_factor) OVER "
+        "(PARTITION BY d.ts_code ORDER BY d.trade_date ROWS UNBOUNDED PRECEDING) AS factor_run "
+        "FROM tushare.daily d LEFT JOIN tushare.adj_factor f "
+        f"ON f.ts_code = d.ts_code AND f.trade_date = d.trade_date{where.sql()}"
+    )
+    filled = (
+        "SELECT j.*, max(own_factor) OVER (PARTITION BY ts_code, factor_run) AS factor FROM j"
+    )
+    if adjust == "qfq":
+        ref_where = WhereClause()
+        ref_where.args = where.args  # one numbering for the whole statement
+        if anchor is None:
+            ref_where.between("trade_date", first, last)
+        else:
+            ref_where.between("trade_date", None, anchor)
+        if codes is not None:
+            ref_where.equals("ts_code", codes)
+        reference = (
+            "SELECT r.ts_code, a.adj_factor AS ref FROM (SELECT ts_code, max(trade_date) AS ref_date "
+            f"FROM tushare.adj_factor{ref_where.sql()} GROUP BY ts_code) r JOIN tushare.adj_factor a "
+            "ON a.ts_code = r.ts_code AND a.trade_date = r.ref_date"
+        )
+        scale = "k.factor / ref.ref"
+        source = "k LEFT JOIN ref ON ref.ts_code = k.ts_code"
+        ctes = f"j AS ({joined}), k AS ({filled}), ref AS ({reference})"
+    else:
+        scale = "k.factor"
+        source = "k"
+        ctes = f"j AS ({joined}), k AS ({filled})"
+
+    def price(col: str) -> str:
+        value = f"k.{quote_ident(col)} * {scale}"
+        return f"round(CAST({value} AS NUMERIC), {int(digits)})::DOUBLE PRECISION" if digits is not None else value
+
+    prices = {c: price(c) for c in PRICE_COLUMNS}
+    change = f"({prices['close']} - {prices['pre_close']})"
+    pct = f"{change} / NULLIF({prices['pre_close']}, 0) * 100"
+    if digits is not None:
+        change = f"round(CAST({change} AS NUMERIC), {int(digits)})::DOUBLE PRECISION"
+        pct = f"round(CAST({pct} AS NUMERIC), {int(digits)})::DOUBLE PRECISION"
+    select = [
+        "k.ts_code", "k.trade_date", *(f"{prices[c]} AS {quote_ident(c)}" for c in ("open", "high", "low", "close",
+                                                                                    "pre_close")),
+        f"{change} AS change", f"{pct} AS pct_chg", "k.vol", "k.amount", "k.factor AS adj_factor",
+    ]
+    sql = f"WITH {ctes} SELECT {', '.join(select)} FROM {source} ORDER BY k.ts_code, k.trade_date"
+    return (sql, *where.args)
+
+
+def _aggregate(frame: pd.DataFrame, freq: str) -> pd.DataFrame:
+    if frame.empty:
+        return frame.drop(columns=[c for c in frame.columns if c not in BAR_COLUMNS])
+    dates = pd.to_datetime(frame["trade_date"])
+    # Week = Monday..Sunday; month = calendar month. The period key is its first day.
+    period = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")) if freq == "W" else dates.dt.to_period("M")
+    grouped = frame.assign(_period=period.to_numpy()).groupby(["ts_code", "_period"], sort=True)
+    out = grouped.agg(
+        trade_date=("trade_date", "last"),
+        open=("open", "first"),
+        high=("high", "max"),
+        low=("low", "min"),
+        close=("close", "last"),
+        pre_close=("pre_close", "first"),
+        vol=("vol", "sum"),
+        amount=("amount", "sum"),
+    ).reset_index()
+    out["change"] = out["close"] - out["pre_close"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["pct_chg"] = out["change"] / out["pre_close"] * 100
+    return out[list(BAR_COLUMNS)]

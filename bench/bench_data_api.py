@@ -1,0 +1,124 @@
+"""Data API benchmark on the sandbox's large market (5,000 stocks, 10 years): one year of qfq daily bars for
+every stock through ``alphahome.data.bars`` (targets: < 1 s DuckDB, < 3 s PostgreSQL) and
+``pro.daily(trade_date=D)`` through ``alphahome.pro_api`` (target < 50 ms on both), each beside the same
+answer written by hand in pandas over the raw tables (read with plain SELECTs, then merged and scaled in
+pandas). The hand-written answers are also compared with the API's, a second oracle at full scale.
+
+    python bench/bench_data_api.py                          # DuckDB only (temp file)
+    python bench/bench_data_api.py --pg-url postgresql://user:pass@127.0.0.1:5432/bench   # plus PostgreSQL
+    (or ALPHAHOME_BENCH_PG_URL); the PostgreSQL database must exist and may be emptied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from alphahome.data import bars, pro_api
+from alphahome.sandbox.market import Market
+from alphahome.storage import open_sync
+from alphahome.tasks.catalogue import table_spec
+
+END = date(2024, 12, 31)
+YEAR = (date(2024, 1, 1), END)
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Median wall seconds over ``repeat`` runs (after one warm-up) and the last result."""
+    result = fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def load(url: str, market: Market) -> None:
+    t0 = time.perf_counter()
+    with open_sync(url) as db:
+        for name in ("daily", "adj_factor", "trade_cal"):
+            spec = table_spec(name)
+            db.execute(f"DROP TABLE IF EXISTS tushare.{name}")
+            db.ensure_table(spec)
+            truth = market.truth(name)
+            step = 1_000_000
+            for i in range(0, len(truth), step):
+                db.upsert(spec, truth.iloc[i:i + step], mode="insert")
+            print(f"  loaded {name}: {len(truth):,} rows", flush=True)
+        if db.kind == "postgres":
+            db.execute("ANALYZE")
+    print(f"  load took {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def pandas_qfq(db: Any) -> pd.DataFrame:
+    """qfq by hand: the year's daily and adj_factor rows, merged, each stock scaled by its last factor."""
+    daily = db.fetch_df("SELECT * FROM tushare.daily WHERE trade_date >= $1 AND trade_date <= $2", *YEAR)
+    factors = db.fetch_df("SELECT ts_code, trade_date, adj_factor FROM tushare.adj_factor "
+                          "WHERE trade_date >= $1 AND trade_date <= $2", *YEAR)
+    ref = factors.sort_values("trade_date").groupby("ts_code")["adj_factor"].last().rename("ref")
+    df = daily.merge(factors, on=["ts_code", "trade_date"], how="left").sort_values(["ts_code", "trade_date"])
+    df["adj_factor"] = df.groupby("ts_code")["adj_factor"].ffill()
+    df = df.join(ref, on="ts_code")
+    scale = df["adj_factor"] / df["ref"]
+    for col in ("open", "high", "low", "close", "pre_close"):
+        df[col] = df[col] * scale
+    df["change"] = df["close"] - df["pre_close"]
+    df["pct_chg"] = df["change"] / df["pre_close"] * 100
+    return df.drop(columns=["adj_factor", "ref", "update_time"], errors="ignore").reset_index(drop=True)
+
+
+def pandas_daily(db: Any, day: date) -> pd.DataFrame:
+    """pro.daily(trade_date=D) by hand: the day's rows, dates as YYYYMMDD text, newest first."""
+    df = db.fetch_df("SELECT ts_code, trade_date, open, high, low, close, pre_close, change, pct_chg, vol, amount "
+                     "FROM tushare.daily WHERE trade_date = $1", day)
+    df["trade_date"] = df["trade_date"].dt.strftime("%Y%m%d")
+    return df
+
+
+def run(label: str, url: str, market: Market, repeat: int) -> None:
+    print(f"\n{label}: loading the large market's daily, adj_factor and trade_cal", flush=True)
+    load(url, market)
+    day = END
+    with open_sync(url) as db, pro_api(db) as pro:
+        t_bars, got = timed(lambda: bars(None, *YEAR, adjust="qfq", db=db), repeat)
+        t_hand, hand = timed(lambda: pandas_qfq(db), repeat)
+        assert len(got) == len(hand), (len(got), len(hand))
+        np.testing.assert_allclose(got["close"].to_numpy(), hand["close"].to_numpy(), rtol=1e-12)
+        t_pro, one_day = timed(lambda: pro.daily(trade_date=day.strftime("%Y%m%d")), max(repeat, 10))
+        t_hand_day, hand_day = timed(lambda: pandas_daily(db, day), max(repeat, 10))
+        assert len(one_day) == len(hand_day)
+    print(f"  bars(all stocks, one year, qfq): {t_bars * 1000:8.0f} ms  ({len(got):,} rows); "
+          f"pandas by hand {t_hand * 1000:8.0f} ms  → {t_hand / t_bars:4.1f}× faster")
+    print(f"  pro.daily(trade_date={day:%Y%m%d}):   {t_pro * 1000:8.1f} ms  ({len(one_day):,} rows); "
+          f"pandas by hand {t_hand_day * 1000:8.1f} ms  → {t_hand_day / t_pro:4.1f}×")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", default="large", choices=["small", "demo", "large"])
+    parser.add_argument("--pg-url", default=os.environ.get("ALPHAHOME_BENCH_PG_URL"))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    market = Market(seed=1, scale=args.scale, end_date=END)
+    with tempfile.TemporaryDirectory() as tmp:
+        run("DuckDB", f"duckdb:///{tmp}/bench.duckdb", market, args.repeat)
+    if args.pg_url:
+        run("PostgreSQL", args.pg_url, market, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
