@@ -26,12 +26,8 @@ def reading(db: Any) -> Iterator[SyncBackend]:
 
 
 def open_reader(db: str | None) -> SyncBackend:
-    """A new read connection for a URL, or for the configured ``database.url`` when None."""
-    from alphahome.storage import open_sync
+    """A new read-only connection for a URL, or for the configured ``database.url`` when None (with the
+    configured pool and DuckDB options)."""
+    from alphahome.storage.sync import open_configured_sync
 
-    url = db
-    if url is None:
-        from alphahome.config import load_settings
-
-        url = load_settings().settings.database.url
-    return open_sync(url)
+    return open_configured_sync(db, read_only=True)

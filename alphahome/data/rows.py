@@ -34,11 +34,12 @@ class Select:
 
 
 def dataset_table(dataset: str) -> TableSpec:
-    """The storage spec of a catalogue dataset named by its name, API name or original task name."""
+    """The storage spec of a catalogue dataset, named by its name or the original AlphaHome task name."""
+    from alphahome.tasks.aliases import ORIGINAL_TASKS
     from alphahome.tasks.catalogue import get_dataset
 
     try:
-        return get_dataset(dataset).table_spec()
+        return get_dataset(ORIGINAL_TASKS.get(dataset, dataset)).table_spec()
     except KeyError as exc:
         raise DataQueryError(str(exc.args[0]) if exc.args else str(exc)) from None
 
@@ -184,9 +185,10 @@ def _columns(spec: TableSpec, fields: str | Sequence[str] | None) -> list[str]:
 
 
 def _date_column(dataset: str) -> str:
+    from alphahome.tasks.aliases import ORIGINAL_TASKS
     from alphahome.tasks.catalogue import get_dataset
 
-    column = get_dataset(dataset).date_column
+    column = get_dataset(ORIGINAL_TASKS.get(dataset, dataset)).date_column
     if column is None:
         raise DataQueryError(f"{dataset} is a snapshot with no date column: start/end do not apply")
     return column

@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from alphahome.errors import ConnectionFailed, DataValidationError, StorageError
+from alphahome.storage import duckdb_files
 from alphahome.storage.base import (
     Backend,
     Capabilities,
@@ -238,19 +239,32 @@ class DuckDBBackend(_DuckDBSession, Backend):
                 ) from None
             if not os.access(directory, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
                 raise ConnectionFailed(f"cannot open {self._where}: {path!r} is not writable")
+        if self.url.in_memory:
+            con = duckdb.connect(":memory:")
+            self._configure(con)
+            return con
+        try:
+            return duckdb_files.acquire(path, self.read_only, self._attach, self._use, self._where)
+        except duckdb.Error as exc:
+            raise self._connection_error(exc) from None
+
+    def _attach(self) -> duckdb.DuckDBPyConnection:
+        """The process's root connection to the file (see :mod:`alphahome.storage.duckdb_files`)."""
         con = duckdb.connect(":memory:")
         try:
             self._configure(con)
-            if not self.url.in_memory:
-                # Attached under a fixed catalog name: DuckDB names a file's catalog after its stem, and the
-                # default file alphahome.duckdb would make "alphahome.sync_state" ambiguous (catalog or schema).
-                mode = " (READ_ONLY)" if self.read_only else ""
-                con.execute(f"ATTACH $1 AS {CATALOG}{mode}", [path])
-                con.execute(f"USE {CATALOG}")
-        except duckdb.Error as exc:
+            # Attached under a fixed catalog name: DuckDB names a file's catalog after its stem, and the
+            # default file alphahome.duckdb would make "alphahome.sync_state" ambiguous (catalog or schema).
+            mode = " (READ_ONLY)" if self.read_only else ""
+            con.execute(f"ATTACH $1 AS {CATALOG}{mode}", [self.url.path])
+        except BaseException:
             con.close()
-            raise self._connection_error(exc) from None
+            raise
         return con
+
+    def _use(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._configure(con)
+        con.execute(f"USE {CATALOG}")
 
     def _configure(self, con: duckdb.DuckDBPyConnection) -> None:
         """Memory limit, threads and time zone: set before the file is attached, on every connection."""
@@ -287,7 +301,10 @@ class DuckDBBackend(_DuckDBSession, Backend):
         con, self._con = self._con, None
         if con is not None:
             async with self._lock:
-                await asyncio.to_thread(con.close)
+                if self.url.in_memory:
+                    await asyncio.to_thread(con.close)
+                else:
+                    await asyncio.to_thread(duckdb_files.release, self.url.path, con)
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
