@@ -383,11 +383,11 @@ async def test_a_daily_quota_stops_that_api() -> None:
 
 
 async def test_concurrent_tasks_share_one_budget_with_zero_quota_errors() -> None:
-    # The margin (150 ms of a 0.6 s window) absorbs the jitter between a granted slot and the server's
-    # clock, which on a loaded test machine sharing one event loop with the server can reach tens of ms.
-    async with SandboxServer(ToyMarket(), time_scale=0.01,
+    # The margin (0.75 s of a scaled 3 s minute) absorbs the jitter between a granted slot and the server's
+    # clock, which on a loaded test machine sharing one event loop with the server can reach hundreds of ms.
+    async with SandboxServer(ToyMarket(), time_scale=0.05,
                              quota_overrides={"toy": QuotaLimits(per_minute=6)}) as srv:
-        limiter = RateLimiter({"toy": Budget(per_minute=6)}, time_scale=0.01, margin=0.25)
+        limiter = RateLimiter({"toy": Budget(per_minute=6)}, time_scale=0.05, margin=0.25)
         async with make_client(srv.url, limiter=limiter) as client:
             async with asyncio.TaskGroup() as tg:
                 tasks = [tg.create_task(client.fetch("toy", {"trade_date": f"202401{d:02d}"}, FIELDS,

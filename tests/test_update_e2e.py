@@ -33,7 +33,7 @@ def sandbox():
 def test_full_update_equals_truth_and_second_run_fetches_nothing_complete(sandbox, database_url, tmp_path):
     market = sandbox.market
     today = market.end_date
-    config = write_config(tmp_path / "config.json", financial_start="20230101", lookback=0)
+    config = write_config(tmp_path / "config.json", financial_start="20220101", lookback=0)
     settings = sandbox_settings(database_url, sandbox.url, TOKEN_5000, config)
     request = UpdateRequest(today=today)
 

@@ -59,7 +59,7 @@ def sandbox():
 @pytest.mark.slow
 def test_injected_faults_still_give_exactly_the_truth(faulty_sandbox, database_url, tmp_path):
     server = faulty_sandbox
-    config = write_config(tmp_path / "config.json", financial_start="20230101")
+    config = write_config(tmp_path / "config.json", financial_start="20220101")
     settings = sandbox_settings(database_url, server.url, TOKEN_5000, config,
                                 **{"production.max_retries": 8, "network.request_timeout": 1.0})
     server.stats.reset()

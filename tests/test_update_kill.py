@@ -77,7 +77,7 @@ def _assert_complete_partitions_hold_their_rows(db_url: str, market) -> None:
 
 @pytest.mark.slow
 def test_sigkill_at_several_points_then_rerun_equals_one_clean_run(sandbox, database_url, tmp_path):
-    config = write_config(tmp_path / "config.json", financial_start="20230101")
+    config = write_config(tmp_path / "config.json", financial_start="20220101")
     schedule = write_schedule(tmp_path / "schedule.yaml", max_workers=4)
     env = cli_env(database_url, sandbox.url, TOKEN_5000, config, schedule)
     killed = 0
