@@ -507,7 +507,13 @@ def starter_config() -> dict[str, Any]:
     realistic values, token empty. Conservative task overrides for a 2000-point account."""
     pool = PoolConfig().model_dump()
     return {
-        "database": {"url": DEFAULT_DATABASE_URL, "pool_config": pool},
+        "database": {
+            "url": DEFAULT_DATABASE_URL,
+            "pool_config": pool,
+            "duckdb_lock_wait_seconds": 60,
+            "duckdb_memory_limit": DEFAULT_DUCKDB_MEMORY_LIMIT,
+            "duckdb_threads": None,
+        },
         "api": {"tushare_token": "", "tushare_api_url": DEFAULT_API_URL, "tushare_points": 2000},
         "tasks": {
             "daily": {
