@@ -90,19 +90,18 @@ def latest_intervals_sql(
     then meets the range), so ``max(h_p, start)`` — all the range needs — comes from them alone.
     """
     qualified = f"pit.{quote(table)}"
-    latest_to = "LEAST(r.valid_to, n.next_h)"
     in_range = dialect.overlaps("t.valid_from", "t.valid_to", start, end)
-    row_in_range = dialect.overlaps("r.valid_from", "r.valid_to", start, end)
+    latest_to = "LEAST(n.valid_to, n.next_h)"
+    # Two window passes over the rows meeting the range, no join back: h per period, then the smallest h
+    # of the later periods (a RANGE frame over end_date: every row of an earlier period sees the same).
     return (
-        f"WITH h AS (SELECT ts_code, end_date, MIN(GREATEST(valid_from, {start})) AS h FROM {qualified} t "
-        f"WHERE {answers('t', rule_fields)} AND {in_range}{code_filter} "
-        f"GROUP BY ts_code, end_date), "
-        f"n AS (SELECT ts_code, end_date, MIN(h) OVER (PARTITION BY ts_code ORDER BY end_date DESC "
-        f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS next_h FROM h) "
-        f"SELECT r.ts_code, r.valid_from AS latest_from, {latest_to} AS latest_to, r.{quote(column)} AS value "
-        f"FROM {qualified} r JOIN n ON n.ts_code = r.ts_code AND n.end_date = r.end_date "
-        f"WHERE {answers('r', rule_fields)} AND {row_in_range} "
-        f"AND ({latest_to} IS NULL OR r.valid_from < {latest_to}) "
-        f"AND {dialect.overlaps('r.valid_from', latest_to, start, end)} "
-        f"ORDER BY r.ts_code, r.valid_from"
+        f"WITH r AS (SELECT t.ts_code, t.end_date, t.valid_from, t.valid_to, t.{quote(column)} AS value, "
+        f"MIN(GREATEST(t.valid_from, {start})) OVER (PARTITION BY t.ts_code, t.end_date) AS h "
+        f"FROM {qualified} t WHERE {answers('t', rule_fields)} AND {in_range}{code_filter}), "
+        f"n AS (SELECT r.*, MIN(r.h) OVER (PARTITION BY r.ts_code ORDER BY r.end_date DESC "
+        f"RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL '1 day' PRECEDING) AS next_h FROM r) "
+        f"SELECT n.ts_code, n.valid_from AS latest_from, {latest_to} AS latest_to, n.value "
+        f"FROM n WHERE ({latest_to} IS NULL OR n.valid_from < {latest_to}) "
+        f"AND {dialect.overlaps('n.valid_from', latest_to, start, end)} "
+        f"ORDER BY n.ts_code, n.valid_from"
     )
