@@ -11,7 +11,7 @@ Identical rows are left alone (``update_time`` moves only with a real change). O
 statements (UPDATE changed, then INSERT … WHERE NOT EXISTS). Tables a merge can update in place are made
 with a fillfactor of 50 (:data:`MERGE_FILLFACTOR`), so a changed row's new version fits on its own page:
 a heap-only-tuple update, which writes no index entry. Measured on 1M ``daily`` rows
-(docs/postgres_storage.md), that and the single join merge a fully restated batch at twice the speed of
+(docs/postgres_storage.md), that and the single join merge a fully restated batch about three times as fast as
 the seed's ``INSERT … ON CONFLICT DO UPDATE``, which also locks every conflicting row and pays speculative
 insertion for every new one. The advisory lock serialises concurrent merges into the same table, so one
 cannot miss rows another is inserting: no unique violation, no duplicate.
