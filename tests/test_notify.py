@@ -217,3 +217,48 @@ async def test_email_is_sent_through_smtp_with_login(smtp_server, caplog):
         assert list((await notify([bad], outcome(), secrets=["pw-123"])).values()) == [False]
     assert "SMTPRecipientsRefused" in caplog.text and "550" in caplog.text
     assert "pw-123" not in caplog.text
+
+
+def test_pit_update_sends_its_outcome_and_a_dead_channel_keeps_exit_0(duckdb_url, tmp_path, unused_tcp_port):
+    """End to end: `alphahome pit update` posts its outcome to a webhook on loopback; a second channel that
+    cannot be reached is logged and the exit code stays 0."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[dict[str, Any]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        schedule = tmp_path / "schedule.yaml"
+        schedule.write_text(
+            "monitoring:\n  notify:\n"
+            f"    - {{type: webhook, url: 'http://127.0.0.1:{server.server_port}/hook', on: [success]}}\n"
+            f"    - {{type: webhook, name: dead, url: 'http://127.0.0.1:{unused_tcp_port}/x', on: [success], timeout: 2}}\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ALPHAHOME_", "TUSHARE_", "DATABASE_URL"))}
+        env.update(HOME=str(tmp_path), DATABASE_URL=duckdb_url, ALPHAHOME_SCHEDULE_CONFIG=str(schedule))
+        done = subprocess.run([sys.executable, "-c", "from alphahome.cli import main; main()", "pit", "update",
+                               "--target", "income"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr
+    assert len(received) == 1
+    body = received[0]
+    assert body["kind"] == "pit" and body["status"] == "success" and body["run_id"].startswith("pit-")
+    assert [t["name"] for t in body["tasks"]] == ["income_quarterly"]
+    assert "notification to webhook 'dead'" in done.stderr and "not delivered" in done.stderr

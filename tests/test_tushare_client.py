@@ -326,12 +326,26 @@ async def test_exhausted_retries_raise_the_last_transport_or_service_error(serve
 
 
 async def test_a_dead_server_is_a_transport_error(server: SandboxServer) -> None:
+    # A server that answered before and then goes away: a retried transport error.
     url = server.url
-    await server.stop()
     async with make_client(url, max_retries=1) as client:
+        await client.call("toy", ALL, FIELDS)
+        await server.stop()
         with pytest.raises(TransportError, match="request failed"):
             await client.call("toy", ALL, FIELDS)
-        assert client.stats()["toy"].calls == 2
+        assert client.stats()["toy"].calls == 3
+
+
+async def test_a_server_that_never_answered_is_unreachable_at_once(server: SandboxServer) -> None:
+    # A wrong URL or no network (docs/monitoring.md): not retried, the run stops with one line.
+    from alphahome.sources.tushare.errors import ServerUnreachable
+
+    url = server.url
+    await server.stop()
+    async with make_client(url, max_retries=3) as client:
+        with pytest.raises(ServerUnreachable, match=f"cannot reach Tushare at {url}: Cannot connect to host"):
+            await client.call("toy", ALL, FIELDS)
+        assert client.stats()["toy"].calls == 1
 
 
 # --- quota -----------------------------------------------------------------------------------------------

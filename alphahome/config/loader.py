@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import difflib
 import itertools
+import logging
 import os
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -174,6 +175,8 @@ def load_settings(
 
     cfg_path = _config_location(config_path, env)
     cfg_data, _ = read_document(cfg_path, "JSON", problems)
+    if isinstance(cfg_data, dict):
+        cfg_data = drop_original_sections(cfg_data, cfg_path.path)
     sched_path = _schedule_location(schedule_path, env, cfg_path.path.parent)
     sched_data, sched_lines = read_document(sched_path, "YAML", problems) if sched_path else (None, {})
 
@@ -244,6 +247,37 @@ def _schedule_location(explicit: str | os.PathLike[str] | None, env: Mapping[str
     if REPO_SCHEDULE_PATH.is_file():
         return Location(REPO_SCHEDULE_PATH.resolve(), True, "the working directory")
     return None
+
+
+#: Sections of the original AlphaHome's config.json that AlphaHome does not use (docs/migration.md).
+ORIGINAL_UNUSED_TOP = ("performance", "backtesting", "dolphindb", "update_frequency")
+ORIGINAL_UNUSED_API = ("ifind", "tinysoft")
+
+
+def drop_original_sections(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The original's config.json without the sections AlphaHome does not use (``api.ifind``,
+    ``api.tinysoft``, ``performance``, ``backtesting``, ``dolphindb``, ``update_frequency`` and every
+    ``_comment…`` key), with one warning naming what was ignored. Anything else unknown stays an error."""
+    ignored: list[str] = []
+
+    def strip(node: Any, prefix: str) -> Any:
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            name = f"{prefix}{key}"
+            if str(key).startswith("_comment") or name in ORIGINAL_UNUSED_TOP or (
+                    prefix == "api." and key in ORIGINAL_UNUSED_API):
+                ignored.append(name)
+                continue
+            out[key] = strip(value, f"{name}.")
+        return out
+
+    cleaned = strip(data, "")
+    if ignored:
+        logging.getLogger("alphahome.config").warning(
+            "%s: ignoring section(s) AlphaHome does not use: %s (see docs/migration.md)", path, ", ".join(ignored))
+    return cleaned
 
 
 def _resolve_paths(settings: Settings, sources: dict[str, ValueSource], config_path: Path) -> None:

@@ -374,6 +374,14 @@ class NotifyChannel(_Model):
     password: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = None
     sender: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on_key(cls, data: object) -> object:
+        # YAML 1.1 reads an unquoted `on:` key as the boolean true.
+        if isinstance(data, dict) and True in data and "on" not in data:
+            data = {("on" if key is True else key): value for key, value in data.items()}
+        return data
+
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

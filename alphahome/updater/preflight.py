@@ -15,10 +15,11 @@ def known_dataset_names() -> set[str]:
     """Every name ``tasks.<name>`` and ``exclude_tasks`` may use: the catalogue's names and, where the
     catalogue defines them, the original AlphaHome's task names (its aliases)."""
     names = set(catalogue.DATASETS)
-    aliases = getattr(catalogue, "ALIASES", None)
-    if isinstance(aliases, dict):
-        names |= set(aliases)
-    return names
+    try:  # the alias table arrives with the catalogue's original names (branch cata)
+        from alphahome.tasks.aliases import ORIGINAL_TASKS  # type: ignore[import-not-found]
+    except ImportError:
+        return names
+    return names | set(ORIGINAL_TASKS)
 
 
 def _writable_location(path: Path) -> str | None:

@@ -3,7 +3,8 @@
 
 Same flags: --target balance|income|financial_indicators|industry_classification|all (repeatable),
 --mode incremental|full, --parallel, --workers N, --log-level LEVEL, --config PATH. The database comes from
---config / DATABASE_URL / ~/.alphahome/config.json as for every alphahome command. Exit codes: 0 every
+--config / DATABASE_URL / ~/.alphahome/config.json as for every alphahome command. The original's positional
+form works too: ``income full true`` (target, mode, parallel). Exit codes: 0 every
 target built or was current, 1 some target failed, 2 bad usage/configuration or unreachable database.
 """
 
@@ -18,6 +19,13 @@ except ModuleNotFoundError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
 
 from alphahome.cli import main
+from alphahome.errors import ConfigError
+from alphahome.updater.launch_args import pit_launcher_args
 
 if __name__ == "__main__":
-    main(["pit", "update", *sys.argv[1:]])
+    try:
+        args = pit_launcher_args(sys.argv[1:])
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    main(["pit", "update", *args])
