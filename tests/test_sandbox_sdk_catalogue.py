@@ -15,12 +15,12 @@ from test_sandbox_server_market import normalised
 
 from alphahome.sandbox.market import Market
 from alphahome.sandbox.server import SandboxServer, run_sandbox_in_thread
-from alphahome.sandbox.tokens import TOKEN_5000, sandbox_token
+from alphahome.sandbox.tokens import TOKEN_5000, TOKEN_10000
 from alphahome.sources.tushare.interfaces import INTERFACES, interface
 
 END = dt.date(2024, 6, 28)
 #: Points enough for every API of the table (some need 6000 or 8000).
-TOKEN_ALL = sandbox_token("points-10000")
+TOKEN_ALL = TOKEN_10000
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def market() -> Market:
 
 @pytest.fixture(scope="module")
 def sandbox(market: Market) -> Iterator[SandboxServer]:
-    with run_sandbox_in_thread(market, tokens={TOKEN_ALL: 10000}) as srv:
+    with run_sandbox_in_thread(market) as srv:
         yield srv
 
 

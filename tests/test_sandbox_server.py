@@ -24,7 +24,7 @@ from alphahome.sandbox.apidef import ApiDef, FieldDef
 from alphahome.sandbox.faults import SYSTEM_ERROR_CODE
 from alphahome.sandbox.pages import QueryResult, json_tokens
 from alphahome.sandbox.server import SandboxServer, run_sandbox_in_thread
-from alphahome.sandbox.tokens import BUILTIN_TOKENS, TOKEN_120, TOKEN_2000, TOKEN_5000, sandbox_token
+from alphahome.sandbox.tokens import BUILTIN_TOKENS, TOKEN_120, TOKEN_2000, TOKEN_5000, TOKEN_10000, sandbox_token
 
 TOKEN_ERROR = "您的token不对，请确认。"
 UNKNOWN_API = "请指定正确的接口名"
@@ -447,7 +447,7 @@ async def test_a_market_failure_is_a_system_error_and_the_server_survives(server
 
 
 def test_builtin_tokens_are_56_hex_sandbox_tokens_with_their_tiers():
-    assert BUILTIN_TOKENS == {TOKEN_120: 120, TOKEN_2000: 2000, TOKEN_5000: 5000}
+    assert BUILTIN_TOKENS == {TOKEN_120: 120, TOKEN_2000: 2000, TOKEN_5000: 5000, TOKEN_10000: 10000}
     for token in BUILTIN_TOKENS:
         assert re.fullmatch(r"5a4db0c5[0-9a-f]{48}", token)
     assert sandbox_token("points-2000") == TOKEN_2000  # deterministic

@@ -19,7 +19,7 @@ import pytest
 from alphahome.sandbox.apidef import ApiDef
 from alphahome.sandbox.market import Market
 from alphahome.sandbox.server import SandboxServer
-from alphahome.sandbox.tokens import TOKEN_120, TOKEN_2000, TOKEN_5000
+from alphahome.sandbox.tokens import TOKEN_120, TOKEN_2000, TOKEN_5000, TOKEN_10000
 
 SEED, SCALE, END = 7, "small", dt.date(2024, 6, 28)
 DOC = "权限的具体详情访问：https://tushare.pro/document/1?doc_id=108。"
@@ -83,7 +83,8 @@ def check_newest_first(api: ApiDef, fields: list[str], items: list[list[Any]]) -
 async def test_every_api_answers_with_typed_default_columns_newest_first(market, server, session):
     assert len(market.apis) >= 29
     for name, api in sorted(market.apis.items()):
-        answer = await call(session, server, name, required_params(market, api))
+        token = TOKEN_5000 if api.min_points <= 5000 else TOKEN_10000
+        answer = await call(session, server, name, required_params(market, api), token=token)
         assert answer["code"] == 0, f"{name}: {answer['msg']}"
         data = answer["data"]
         assert data["fields"] == api.default_field_names, name

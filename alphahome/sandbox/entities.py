@@ -59,7 +59,7 @@ def build_entity_sets(
     stock_names: np.ndarray,
     index_codes: list[str],
     index_names: list[str],
-    sw_l1: pd.DataFrame,
+    sw: pd.DataFrame,
     fund_codes: list[str],
     fund_names: list[str],
     per_set: int,
@@ -102,7 +102,7 @@ def build_entity_sets(
     sets = {
         "stocks": stocks,
         "indices": Entities(tuple(index_codes), tuple(index_names)),
-        "sw": Entities(tuple(sw_l1["index_code"]), tuple(sw_l1["industry_name"])),
+        "sw": Entities(tuple(sw["index_code"]), tuple(sw["industry_name"])),
         "ci": ci_industries(),
         "funds": Entities(tuple(fund_codes[:per_set]), tuple(fund_names[:per_set])),
         "cbonds": cbonds,

@@ -282,7 +282,7 @@ class Market:
                 listed["name"].to_numpy(),
                 list(computed["ts_code"]),
                 list(computed["name"]),
-                classes[classes["level"] == "L1"],
+                classes,
                 list(etfs["ts_code"]),
                 list(etfs["name"]),
                 ENTITIES[self.scale],
@@ -327,6 +327,17 @@ class Market:
                 merged = known.merge(rows[keys + shared], on=keys, how="left")
                 for column in shared:
                     frame[column] = merged[column].to_numpy()
+        if name == "cyq_perf":
+            # cost percentiles ordered around the close, inside the historical range
+            daily = self.table("daily").select(conds)[[*keys, "close"]]
+            close = known.merge(daily, on=keys, how="left")["close"].to_numpy()
+            rng = np.random.default_rng([self.seed, 91])
+            spread = rng.uniform(0.05, 0.4, len(close))
+            for column, z in (("his_low", -1.6), ("cost_5pct", -1.0), ("cost_15pct", -0.6), ("cost_50pct", 0.0),
+                              ("cost_85pct", 0.6), ("cost_95pct", 1.0), ("his_high", 1.6)):  # fmt: skip
+                frame[column] = np.round(close * np.exp(z * spread), 2)
+            frame["weight_avg"] = frame["cost_50pct"]
+            frame["winner_rate"] = np.round(100 / (1 + np.exp(-3 * rng.normal(0, 1, len(close)))), 2)
         if "adj_factor" in frame.columns:
             for column in ("open", "high", "low", "close"):
                 if f"{column}_hfq" in frame.columns:

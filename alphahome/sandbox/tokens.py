@@ -29,8 +29,11 @@ TOKEN_2000 = sandbox_token("points-2000")
 #: Adds the ``*_vip`` whole-market financial APIs.
 TOKEN_5000 = sandbox_token("points-5000")
 
+#: Adds the special data (concept boards of DC, ETF basics, global indices: 6000-8000 points).
+TOKEN_10000 = sandbox_token("points-10000")
+
 #: token -> points of the tokens every sandbox accepts.
-BUILTIN_TOKENS: dict[str, int] = {TOKEN_120: 120, TOKEN_2000: 2000, TOKEN_5000: 5000}
+BUILTIN_TOKENS: dict[str, int] = {TOKEN_120: 120, TOKEN_2000: 2000, TOKEN_5000: 5000, TOKEN_10000: 10000}
 
 
 @dataclass(frozen=True)
