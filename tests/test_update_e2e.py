@@ -19,7 +19,8 @@ from alphahome.tasks.planner import quarter_ends
 from alphahome.tasks.shapes import ReportPeriods
 from alphahome.updater.updater import UpdateRequest
 
-ALL = [spec.name for spec in CATALOGUE]
+#: The datasets a 5000-point token syncs (the 6000/8000-point ones are left out of its runs).
+ALL = [spec.name for spec in CATALOGUE if spec.points_needed <= 5000]
 
 
 @pytest.fixture(scope="module")
@@ -77,5 +78,5 @@ def test_full_update_equals_truth_and_second_run_fetches_nothing_complete(sandbo
         return runs, set(latest["status"])
 
     runs, statuses = asyncio.run(history())
-    assert runs == 2 * len(CATALOGUE)  # one row per task per run
+    assert runs == 2 * len(ALL)  # one row per task per run
     assert statuses <= {"success", "skipped"}
