@@ -4,6 +4,7 @@ for the requests the dataset makes (all of it, or for index datasets the configu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -33,18 +34,22 @@ def start_of(name: str) -> str:
 
 
 class CoveredMarket:
-    """The sandbox market as the catalogue covers it: index datasets hold only the indices they cover."""
+    """The sandbox market as the catalogue covers it: index datasets hold only the indices they cover, and
+    dated datasets start at ``start_of(dataset)`` (None: all history)."""
 
-    def __init__(self, market: object, codes: tuple[str, ...]) -> None:
+    def __init__(self, market: object, codes: tuple[str, ...],
+                 start_of: Callable[[str], str | None] = start_of) -> None:
         self.market = market
         self.codes = codes
+        self.start_of = start_of
 
     def truth(self, dataset: str) -> pd.DataFrame:
         frame: pd.DataFrame = self.market.truth(dataset)  # type: ignore[attr-defined]
         spec = DATASETS[dataset]
         shape = spec.shape
-        if spec.date_column is not None and not isinstance(shape, Snapshot | PerCode):
-            frame = frame[frame[spec.date_column].astype(str) >= start_of(dataset)].reset_index(drop=True)
+        start = self.start_of(dataset)
+        if start and spec.date_column is not None and not isinstance(shape, Snapshot | PerCode):
+            frame = frame[frame[spec.date_column].astype(str) >= start].reset_index(drop=True)
         source = shape.code_source()
         if source is INDICES:
             column = getattr(shape, "code_param", "ts_code")
