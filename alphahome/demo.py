@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from rich.console import Console
 
 from alphahome import api
 from alphahome.config.loader import load_settings
-from alphahome.sandbox.tokens import TOKEN_5000
+from alphahome.sandbox.tokens import sandbox_token
 from alphahome.tasks.catalogue import CATALOGUE
 from alphahome.tasks.shapes import ReportPeriods
 from alphahome.tasks.sync_store import SyncStore, opened_store
@@ -28,7 +28,11 @@ from alphahome.updater.summary import print_summary
 
 #: Where the demo database goes unless --path says otherwise.
 DEFAULT_DEMO_PATH = Path("~/.alphahome/demo.duckdb")
-DEMO_POINTS = 5000
+#: A tier that opens every API of the catalogue (the boards and ETF APIs need 6000-8000 points).
+DEMO_POINTS = 10000
+DEMO_TOKEN = sandbox_token("points-10000")
+#: Datasets that cost one call per date are synced over this many recent days.
+DEMO_PER_DATE_DAYS = 45
 #: Report periods swept before the sandbox market's first year.
 DEMO_REPORT_YEARS = 5
 
@@ -57,7 +61,7 @@ async def run_demo(target: Path, *, scale: str = "demo", seed: int = 42, workers
 
     console = console or Console()
     started = time.monotonic()
-    async with SandboxServer(seed=seed, scale=scale) as server:
+    async with SandboxServer(seed=seed, scale=scale, tokens={DEMO_TOKEN: DEMO_POINTS}) as server:
         console.print(f"sandbox listening on {server.url} (started in {server.startup_seconds or 0:.1f}s)")
         log_file = target.parent / "logs" / "demo_update.log"
         market_start: date = server.market.start_date  # type: ignore[attr-defined]
@@ -66,10 +70,15 @@ async def run_demo(target: Path, *, scale: str = "demo", seed: int = 42, workers
         history_start = date(market_start.year - DEMO_REPORT_YEARS, 1, 1).strftime("%Y%m%d")
         starts = {f"tasks.{spec.name}.default_start_date": history_start
                   for spec in CATALOGUE if isinstance(spec.shape, ReportPeriods)}
+        # APIs without a date window cost one call per date: the demo syncs their last weeks only.
+        market_end_day: date = server.market.end_date  # type: ignore[attr-defined]
+        recent = (market_end_day - timedelta(days=DEMO_PER_DATE_DAYS)).strftime("%Y%m%d")
+        starts.update({f"tasks.{spec.name}.default_start_date": recent
+                       for spec in CATALOGUE if spec.shape.one_call_per_date})
         settings = load_settings(flag_overrides={
             **starts,
             "database.url": f"duckdb:///{target}",
-            "api.tushare_token": TOKEN_5000,
+            "api.tushare_token": DEMO_TOKEN,
             "api.tushare_api_url": server.url,
             "api.tushare_points": DEMO_POINTS,
             "production.max_workers": workers,

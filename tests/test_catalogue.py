@@ -12,7 +12,6 @@ from alphahome.errors import DataValidationError
 from alphahome.sources.tushare.fields import API_FIELDS, VIP_APIS, parse_fields
 from alphahome.tasks.batch import prepare_batch, type_batch
 from alphahome.tasks.catalogue import CATALOGUE, DATASETS, get_dataset, table_spec
-from alphahome.tasks.aliases import ORIGINAL_TASKS
 from alphahome.tasks.shapes import Snapshot, TradeDates
 from alphahome.tasks.spec import DatasetSpec, Rule
 

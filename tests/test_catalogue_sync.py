@@ -4,6 +4,7 @@ for the requests the dataset makes (all of it, or for index datasets the configu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -16,35 +17,39 @@ from alphahome.sandbox.tokens import sandbox_token
 from alphahome.sources.tushare.interfaces import INTERFACES
 from alphahome.tasks.aliases import ORIGINAL_TASKS
 from alphahome.tasks.catalogue import CATALOGUE, DATASETS, INDICES
+from alphahome.tasks.shapes import PerCode, Snapshot
 from alphahome.updater.updater import UpdateRequest
 
 #: A tier above every API's points (etf_basic needs 8000).
 TOKEN_ALL = sandbox_token("points-10000")
 END = date(2025, 9, 30)
-#: History starts at the small market's first day (its statements two years earlier); datasets that cost
-#: one call per date (no date window in the API) start two months before the end.
-START = "20231001"
-FINANCIAL_START = "20210101"
+#: Dated history starts here (keeps the test short); datasets that cost one call per date (no date window
+#: in the API) start two months before the end. Truth is cut at the same start.
+START = "20240701"
 PER_DATE_START = "20250801"
 
 
 def start_of(name: str) -> str:
-    spec = DATASETS[name]
-    if spec.shape.one_call_per_date:
-        return PER_DATE_START
-    return FINANCIAL_START if spec.family == "finance" or name == "dividend" else START
+    return PER_DATE_START if DATASETS[name].shape.one_call_per_date else START
 
 
 class CoveredMarket:
-    """The sandbox market as the catalogue covers it: index datasets hold only the indices they cover."""
+    """The sandbox market as the catalogue covers it: index datasets hold only the indices they cover, and
+    dated datasets start at ``start_of(dataset)`` (None: all history)."""
 
-    def __init__(self, market: object, codes: tuple[str, ...]) -> None:
+    def __init__(self, market: object, codes: tuple[str, ...],
+                 start_of: Callable[[str], str | None] = start_of) -> None:
         self.market = market
         self.codes = codes
+        self.start_of = start_of
 
     def truth(self, dataset: str) -> pd.DataFrame:
         frame: pd.DataFrame = self.market.truth(dataset)  # type: ignore[attr-defined]
-        shape = DATASETS[dataset].shape
+        spec = DATASETS[dataset]
+        shape = spec.shape
+        start = self.start_of(dataset)
+        if start and spec.date_column is not None and not isinstance(shape, Snapshot | PerCode):
+            frame = frame[frame[spec.date_column].astype(str) >= start].reset_index(drop=True)
         source = shape.code_source()
         if source is INDICES:
             column = getattr(shape, "code_param", "ts_code")
@@ -57,7 +62,7 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, CoveredMarket
     folder: Path = tmp_path_factory.mktemp("catalogue")
     with run_sandbox_in_thread(seed=7, scale="small", end_date=END, tokens={TOKEN_ALL: 10000}) as server:
         extra = {spec.name: {"default_start_date": start_of(spec.name)} for spec in CATALOGUE}
-        config = write_config(folder / "config.json", financial_start=FINANCIAL_START, extra=extra)
+        config = write_config(folder / "config.json", financial_start=START, extra=extra)
         url = f"duckdb:///{folder / 'all.duckdb'}"
         settings = sandbox_settings(url, server.url, TOKEN_ALL, config, points=10000)
         report = run_update(settings, UpdateRequest(today=END))

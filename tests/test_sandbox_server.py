@@ -24,7 +24,14 @@ from alphahome.sandbox.apidef import ApiDef, FieldDef
 from alphahome.sandbox.faults import SYSTEM_ERROR_CODE
 from alphahome.sandbox.pages import QueryResult, json_tokens
 from alphahome.sandbox.server import SandboxServer, run_sandbox_in_thread
-from alphahome.sandbox.tokens import BUILTIN_TOKENS, TOKEN_120, TOKEN_2000, TOKEN_5000, TOKEN_10000, sandbox_token
+from alphahome.sandbox.tokens import (
+    BUILTIN_TOKENS,
+    TOKEN_120,
+    TOKEN_2000,
+    TOKEN_5000,
+    TOKEN_10000,
+    sandbox_token,
+)
 
 TOKEN_ERROR = "您的token不对，请确认。"
 UNKNOWN_API = "请指定正确的接口名"

@@ -2,7 +2,7 @@
 
 Users moving from the original system name datasets ``tushare_<family>_<name>`` (``tushare_stock_daily``) on
 the command line (``--tasks``, ``--exclude``), in ``task_filter.exclude_tasks`` and as ``tasks.<name>`` keys of
-config.json; each resolves to the dataset named after its Tushare API without ``_vip`` (see docs/datasets.md).
+config.json; each resolves to the dataset named after its Tushare API without ``_vip`` (README, section Datasets).
 ``tushare_stock_weekly`` and ``tushare_stock_monthly`` share one API and dataset (``stk_weekly_monthly``).
 """
 

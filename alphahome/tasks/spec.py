@@ -137,6 +137,11 @@ class DatasetSpec:
         """Every output field of the API, in documented order (all requested explicitly)."""
         return [f.name for f in api_fields(self.api)]
 
+    @property
+    def points_needed(self) -> int:
+        """The fewest points that can sync this dataset (its API, or else its ``*_vip`` twin)."""
+        return min(self.points, self.vip_points) if self.vip_api is not None else self.points
+
     def api_for(self, points: int) -> str:
         """The API a token with ``points`` should call: the vip variant when allowed."""
         if self.vip_api is not None and points >= self.vip_points:

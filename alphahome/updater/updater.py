@@ -111,6 +111,13 @@ def select_datasets(settings: Settings, request: UpdateRequest) -> list[PlannedT
     excluded = {dataset_name(n) for n in (*request.exclude, *task_filter.exclude_tasks)}
     chosen = [s.name for s in CATALOGUE if (not wanted or s.name in wanted)]
     chosen = [n for n in chosen if n not in excluded or n in wanted]
+    # Datasets the token's tier cannot call are left out unless named: a 2000-point account's daily run
+    # should not fail on the 5000+ point APIs (named explicitly, they fail with a message naming the points).
+    points = points_of(settings)
+    beyond = [n for n in chosen if n not in wanted and DATASETS[n].points_needed > points]
+    if beyond:
+        logger.info("left out (need more than %d points): %s", points, ", ".join(beyond))
+        chosen = [n for n in chosen if n not in beyond]
     selected = set(chosen)
     needed = set(selected)
     stack = list(selected)
