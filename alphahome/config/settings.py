@@ -352,6 +352,10 @@ def _as_list(value: object) -> object:
     return value
 
 
+#: When a channel is told by default: a run that failed, was partial, or raised an alert.
+DEFAULT_NOTIFY_EVENTS: tuple[NotifyEvent, ...] = ("failure", "partial", "alert")
+
+
 class NotifyChannel(_Model):
     """One place a run's outcome is sent to (docs/monitoring.md).
 
@@ -363,7 +367,7 @@ class NotifyChannel(_Model):
     name: str | None = None
     url: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
     secret: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = None
-    on: list[NotifyEvent] = Field(default_factory=lambda: ["failure", "partial", "alert"])
+    on: list[NotifyEvent] = Field(default_factory=lambda: list(DEFAULT_NOTIFY_EVENTS))
     timeout: float = Field(10, gt=0)
     to: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
     host: str | None = None

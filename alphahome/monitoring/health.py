@@ -9,17 +9,16 @@ annual: 30 April of the next year). ``max_age_days`` allows that many calendar d
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from alphahome.config.settings import Settings
-from alphahome.storage import open_backend
 from alphahome.storage.bookkeeping import RUN_HISTORY
 from alphahome.storage.sql import qualified, quote_ident, table_ref
 from alphahome.tasks.catalogue import CATALOGUE, DATASETS
+from alphahome.tasks.shapes import CodeDates, TradeDates
 from alphahome.tasks.sync_store import SyncStore
 
 #: Statement datasets with a report for every listed company and period (express, forecast and dividend
@@ -31,15 +30,9 @@ PIT_TARGET = {t: t for t in PIT_TABLES}
 
 
 async def open_reader(settings: Settings) -> SyncStore:
-    """The store opened for reading: read-only where the storage layer offers it (DuckDB then never takes
-    the writer's lock), else a normal connection. Callers never write through it."""
-    pool = settings.database.pool_config.model_dump()
-    if "read_only" in inspect.signature(open_backend).parameters:
-        backend = open_backend(settings.database.url, pool, read_only=True)  # type: ignore[call-arg]
-    else:
-        backend = open_backend(settings.database.url, pool)
-    await backend.connect()
-    return SyncStore(backend)
+    """The store opened read-only (DuckDB then never takes the writer's lock; a missing file is an error,
+    never created). Callers never write through it."""
+    return await SyncStore.open(settings, read_only=True)
 
 
 def database_missing(settings: Settings) -> bool:
@@ -208,7 +201,7 @@ async def check_health(store: SyncStore, settings: Settings, today: dt.date, max
             continue
         expected: dt.date | None = None
         column: str | None = None
-        if spec.split.kind in ("trade_dates", "code_dates") and spec.empty_means_unpublished:
+        if isinstance(spec.shape, TradeDates | CodeDates) and spec.empty_means_unpublished:
             expected = last_trade_day
             column = spec.date_column
         elif spec.name in STATEMENT_DATASETS:

@@ -25,7 +25,7 @@ def hk_calendar(mainland: pd.DataFrame) -> pd.DataFrame:
     is_open = weekday & ~np.isin(md, _FIXED) & ~(lunar & (run <= 3))
     open_pos = np.flatnonzero(is_open)
     prev = np.searchsorted(open_pos, np.arange(len(cal)), side="left") - 1
-    pretrade = np.where(prev >= 0, cal[open_pos[np.maximum(prev, 0)]], None)
+    pretrade = np.where(prev >= 0, cal[open_pos[np.maximum(prev, 0)]], np.array(None, dtype=object))
     return pd.DataFrame(
         {
             "exchange": pd.Series(["HKEX"] * len(cal), dtype=object),

@@ -14,12 +14,9 @@ from alphahome.tasks import catalogue
 def known_dataset_names() -> set[str]:
     """Every name ``tasks.<name>`` and ``exclude_tasks`` may use: the catalogue's names and, where the
     catalogue defines them, the original AlphaHome's task names (its aliases)."""
-    names = set(catalogue.DATASETS)
-    try:  # the alias table arrives with the catalogue's original names (branch cata)
-        from alphahome.tasks.aliases import ORIGINAL_TASKS  # type: ignore[import-not-found]
-    except ImportError:
-        return names
-    return names | set(ORIGINAL_TASKS)
+    from alphahome.tasks.aliases import ORIGINAL_TASKS
+
+    return set(catalogue.DATASETS) | set(ORIGINAL_TASKS)
 
 
 def _writable_location(path: Path) -> str | None:

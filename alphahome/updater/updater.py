@@ -29,6 +29,7 @@ from alphahome.tasks.aliases import dataset_name
 from alphahome.tasks.catalogue import CATALOGUE, DATASETS
 from alphahome.tasks.planner import Mode, PlanInput, TaskPlan, parse_ymd, plan_missing_ranges
 from alphahome.tasks.runner import Progress, TaskOptions, TaskResult, TaskRunner
+from alphahome.tasks.shapes import CodeDates, CodeMonths, TradeDates
 from alphahome.tasks.spec import DatasetSpec
 from alphahome.tasks.sync_store import SyncStore
 
@@ -144,7 +145,7 @@ def sizing_dependencies(spec: DatasetSpec) -> tuple[str, ...]:
     list; waiting for the stock list when it is in the run makes the plan the same whichever task
     finishes first (otherwise ``daily`` planned before ``stock_basic`` finished took one call per date)."""
     if (spec.rows_per_date == "stocks" and spec.name != STOCK_LIST
-            and spec.split.kind in ("trade_dates", "code_dates", "code_months")):
+            and isinstance(spec.shape, TradeDates | CodeDates | CodeMonths)):
         return (STOCK_LIST,)
     return ()
 
