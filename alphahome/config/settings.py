@@ -6,6 +6,7 @@ built-in defaults. Unknown keys are errors (``extra="forbid"``), so a typo never
     database.url                  postgresql://user:pass@host:port/db, postgres://…, or duckdb:///path/file.duckdb
                                   (``duckdb:///~/x.duckdb`` and relative paths allowed; ``duckdb:////abs/x.duckdb``)
     database.pool_config.*        keyword arguments of ``asyncpg.create_pool`` (see :class:`PoolConfig`)
+    database.citus                auto (default) | on | off: use Citus when installed / require it / never
     api.tushare_token             the 56-hex-char Tushare token (better: the TUSHARE_TOKEN variable)
     api.tushare_api_url           where the client POSTs (default http://api.tushare.pro)
     api.tushare_points            the account's points tier: 120, 2000, 5000, 10000 or 15000
@@ -188,6 +189,9 @@ class DatabaseSettings(_Model):
 
     url: str = DEFAULT_DATABASE_URL
     pool_config: PoolConfig = Field(default_factory=PoolConfig)
+    #: Citus (distributed PostgreSQL, docs/scale-out.md): ``auto`` uses it when the extension is installed in
+    #: the database, ``on`` requires it (exit 2 without it), ``off`` treats the database as one node.
+    citus: Literal["auto", "on", "off"] = "auto"
 
     @field_validator("url")
     @classmethod
@@ -395,7 +399,7 @@ def starter_config() -> dict[str, Any]:
     realistic values, token empty. Conservative task overrides for a 2000-point account."""
     pool = PoolConfig().model_dump()
     return {
-        "database": {"url": DEFAULT_DATABASE_URL, "pool_config": pool},
+        "database": {"url": DEFAULT_DATABASE_URL, "pool_config": pool, "citus": "auto"},
         "api": {"tushare_token": "", "tushare_api_url": DEFAULT_API_URL, "tushare_points": 2000},
         "tasks": {
             "daily": {

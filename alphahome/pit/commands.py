@@ -69,7 +69,7 @@ def run_update_command(*, targets: tuple[str, ...] = (), mode: str = "incrementa
 async def _update(settings: Any, targets: list[str], mode: str, parallel: bool, workers: int) -> list[BuildResult]:
     from alphahome.storage import open_backend
 
-    async with open_backend(settings.database.url, _pool(settings)) as backend:
+    async with open_backend(settings.database.url, _pool(settings), settings.database.citus) as backend:
         return await run_pit_update(backend, targets, mode, parallel=parallel, workers=workers)  # type: ignore[arg-type]
 
 
@@ -115,7 +115,7 @@ def query_command(table: str, day: str, codes: str | None, fields: str | None, f
 async def _query(settings: Any, name: str, when: Any, codes: str | None, fields: list[str] | None) -> pd.DataFrame:
     from alphahome.storage import open_backend
 
-    async with open_backend(settings.database.url, _pool(settings)) as backend:
+    async with open_backend(settings.database.url, _pool(settings), settings.database.citus) as backend:
         if name == "industry_classification":
             return await industry_as_of_async(backend, when, codes)
         return await as_of_async(backend, name, when, codes, fields)

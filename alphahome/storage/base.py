@@ -200,11 +200,15 @@ class Backend(Session):
         """
 
 
-def open_backend(url: str | DatabaseURL, pool_config: dict[str, Any] | None = None) -> Backend:
+def open_backend(
+    url: str | DatabaseURL, pool_config: dict[str, Any] | None = None, citus: str = "auto"
+) -> Backend:
     """The backend for ``url`` (not yet connected: ``await backend.connect()`` or ``async with``).
 
     ``pool_config`` (PostgreSQL only) takes ``min_size``, ``max_size``, ``command_timeout``, ``max_queries``,
     ``max_inactive_connection_lifetime``, ``server_settings`` and ``timeout`` (connect timeout, seconds).
+    ``citus`` (PostgreSQL only, ``database.citus``): ``auto`` uses Citus when the extension is installed,
+    ``on`` requires it, ``off`` ignores it (docs/scale-out.md).
     """
     parsed = url if isinstance(url, DatabaseURL) else parse_database_url(url)
     if parsed.kind == "duckdb":
@@ -213,4 +217,4 @@ def open_backend(url: str | DatabaseURL, pool_config: dict[str, Any] | None = No
         return DuckDBBackend(parsed)
     from alphahome.storage.postgres_backend import PostgresBackend
 
-    return PostgresBackend(parsed, pool_config)
+    return PostgresBackend(parsed, pool_config, citus)

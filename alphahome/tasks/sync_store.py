@@ -96,7 +96,9 @@ class SyncStore:
         Nothing is created until the first write: a run that stops before saving anything (a rejected
         token) leaves the database as it found it; absent tables read as empty.
         """
-        backend = open_backend(settings.database.url, settings.database.pool_config.model_dump())
+        backend = open_backend(
+            settings.database.url, settings.database.pool_config.model_dump(), settings.database.citus
+        )
         await backend.connect()
         return cls(backend)
 

@@ -24,6 +24,7 @@ from alphahome.config.masking import redact
 from alphahome.config.settings import LOG_LEVELS, Settings, parse_date
 from alphahome.errors import AlphaHomeError, ConfigError
 from alphahome.sources.tushare.errors import TokenRejected
+from alphahome.storage.description import describe_backend
 from alphahome.tasks.catalogue import CATALOGUE, DATASETS
 from alphahome.tasks.planner import TaskPlan
 from alphahome.tasks.sync_store import SyncStore
@@ -263,10 +264,12 @@ def status_command(config_path: str | None) -> int:
     """Per table: rows, latest date, last run, its result and duration."""
     settings = load_settings(config_path).settings
     console = make_console()
-    rows = asyncio.run(_status_rows(settings))
-    if rows is None:
+    found = asyncio.run(_status_rows(settings))
+    if found is None:
         console.print(f"database {settings.database.masked_url} does not exist yet: run `alphahome tushare update`")
         return 0
+    database, rows = found
+    click.echo(f"database: {database['text']}")  # one unwrapped line: PostgreSQL, or Citus with N workers
     table = Table(title=f"AlphaHome status ({settings.database.masked_url})", title_justify="left")
     for column, justify in (("table", "left"), ("rows", "right"), ("latest date", "left"),
                             ("last run", "left"), ("result", "left"), ("duration", "right"),
@@ -278,7 +281,7 @@ def status_command(config_path: str | None) -> int:
     return 0
 
 
-async def _status_rows(settings: Settings) -> list[tuple[str, ...]] | None:
+async def _status_rows(settings: Settings) -> tuple[dict[str, Any], list[tuple[str, ...]]] | None:
     path = settings.database.duckdb_path
     if path is not None and not path.exists():
         return None
@@ -298,7 +301,7 @@ async def _status_rows(settings: Settings) -> list[tuple[str, ...]] | None:
                 format_duration(run.duration) if run else "-",
                 (run.error or "")[:120] if run else "",
             ))
-        return out
+        return describe_backend(store.backend), out
     finally:
         await store.close()
 
