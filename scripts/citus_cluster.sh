@@ -41,7 +41,7 @@ start() {
   local dir="$1" password="$2"
   mkdir -p "$dir"
   printf '%s\n' "$password" >"$dir/pwfile"
-  printf '127.0.0.1:*:*:alphahome:%s\n' "$password" >"$dir/pgpass"
+  printf '*:*:*:alphahome:%s\n' "$password" >"$dir/pgpass"  # also localhost: citus.local_hostname
   chmod 600 "$dir/pgpass"
   if [ "$(id -u)" = "0" ]; then chown -R postgres "$dir"; fi
   declare -A port

@@ -157,7 +157,7 @@ async def _pit_full(url: str) -> list[Any]:
 async def _incremental_in_step(pg: str, citus: str) -> None:
     """Load the raw versions batch by batch (late restatements last) into both; after each batch an
     incremental build on each must leave the same rows."""
-    raw = generate_raw(seed=99, n_stocks=6)
+    raw = generate_raw(seed=99, n_stocks=3)
     async with open_backend(pg) as single, open_backend(citus) as cluster:
         builders = [PitBuilder(db, dialect_of(db), margin=timedelta(0), rebuild_share=None)
                     for db in (single, cluster)]

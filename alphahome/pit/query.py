@@ -259,8 +259,11 @@ def lay_out(days: pd.DataFrame, intervals: pd.DataFrame, codes: list[str] | None
 
 def dialect_of(db: Any) -> Dialect:
     """The SQL dialect of a storage backend or its sync facade."""
-    from alphahome.pit.dialect import DUCKDB, POSTGRES, dialect_for_url
+    from alphahome.pit.dialect import CITUS, DUCKDB, POSTGRES, dialect_for_url
 
+    backend = getattr(db, "backend", db)  # the sync facade wraps a backend
+    if getattr(backend, "citus", None) is not None:
+        return CITUS
     for attr in ("dialect", "kind", "name"):
         value = getattr(db, attr, None)
         if isinstance(value, str):

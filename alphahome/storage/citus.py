@@ -68,6 +68,11 @@ LOCAL_SCHEMAS = frozenset({"alphahome", STAGE_SCHEMA})
 
 _NOW = "now()"
 
+#: Session settings of every AlphaHome connection to a Citus coordinator. The coordinator holds a copy of
+#: each reference table; reading it there ("local execution") would forbid the parallel multi-shard
+#: statements that follow in the same transaction, so every shard is reached through Citus's executor.
+SESSION_SETTINGS = {"citus.enable_local_execution": "off"}
+
 
 @dataclass(frozen=True)
 class CitusCluster:

@@ -279,6 +279,8 @@ class PostgresBackend(_PostgresSession, Backend):
         kwargs: dict[str, Any] = {"timeout": self._pool_args["timeout"]}
         if self._pool_args.get("server_settings"):
             kwargs["server_settings"] = dict(self._pool_args["server_settings"])
+        if self.citus is not None:
+            kwargs["server_settings"] = {**citus.SESSION_SETTINGS, **kwargs.get("server_settings", {})}
         if self._pool_args.get("command_timeout") is not None:
             kwargs["command_timeout"] = self._pool_args["command_timeout"]
         return kwargs
@@ -296,6 +298,10 @@ class PostgresBackend(_PostgresSession, Backend):
                 self.server_version = tuple(conn.get_server_version()[:2])
                 self.citus = await citus.detect(conn, self.citus_mode, f"PostgreSQL {self.url.masked}")
                 self.has_citus = self.citus is not None
+            if self.citus is not None:  # Citus wants its own session settings on every connection
+                await pool.close()
+                args["server_settings"] = {**citus.SESSION_SETTINGS, **(args.get("server_settings") or {})}
+                pool = await asyncpg.create_pool(self.url.dsn, init=_init_connection, **args)
         except BaseException as exc:
             await pool.close()
             raise self._connection_error(exc) from None
@@ -421,6 +427,8 @@ class PostgresBackend(_PostgresSession, Backend):
             return
         if not await _table_is_citus(conn, spec):
             await citus.place_table(conn, spec, where)
+        if not spec.key:  # only keyed tables are merged
+            return
         stage = citus.stage_spec(spec)
         await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(stage.schema)}")
         await conn.execute(_create_table_sql(stage))

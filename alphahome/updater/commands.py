@@ -287,7 +287,7 @@ async def _status_rows(settings: Settings) -> tuple[dict[str, Any], list[tuple[s
         return None
     store = await SyncStore.open(settings)
     try:
-        out = []
+        out: list[tuple[str, ...]] = []
         runs = await store.last_runs()
         for spec in CATALOGUE:
             stats = await store.table_stats(spec)
