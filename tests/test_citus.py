@@ -45,14 +45,18 @@ from alphahome.sandbox.market import Market
 from alphahome.sandbox.server import run_sandbox_in_thread
 from alphahome.sandbox.tokens import TOKEN_5000
 from alphahome.storage import bookkeeping as bk
-from alphahome.storage import open_backend
-from alphahome.tasks.catalogue import CATALOGUE, table_spec
+from alphahome.storage import citus, open_backend
+from alphahome.tasks.catalogue import table_spec
 from alphahome.updater.updater import UpdateRequest
 
 pytestmark = pytest.mark.citus
 
-ALL = [spec.name for spec in CATALOGUE]
+#: What the PIT tables and queries read (the kill test syncs the whole catalogue).
+PIT_INPUTS = ["trade_cal", "stock_basic", "index_classify", "index_member_all", "income", "balancesheet",
+              "fina_indicator", "express", "forecast"]
 END = date(2025, 6, 30)
+#: The small market's statements start two years before its prices (which start two years before END).
+FINANCIAL_START = "20210101"
 #: Dates the as-of queries are asked at (inside the pinned market's two years).
 QUERY_DATES = (date(2024, 4, 30), date(2024, 9, 2), date(2025, 3, 31), END)
 
@@ -121,17 +125,17 @@ def _assert_same_frames(got: dict[str, pd.DataFrame], want: dict[str, pd.DataFra
 
 
 def test_sync_and_pit_on_citus_equal_the_single_node(sandbox, pg_url, citus_url, tmp_path):
-    config = write_config(tmp_path / "config.json", financial_start="20230101", lookback=0)
-    request = UpdateRequest(today=sandbox.market.end_date)
+    config = write_config(tmp_path / "config.json", financial_start=FINANCIAL_START, lookback=0)
+    request = UpdateRequest(today=sandbox.market.end_date, tasks=tuple(PIT_INPUTS))
     for url in (pg_url, citus_url):
         report = run_update(sandbox_settings(url, sandbox.url, TOKEN_5000, config), request)
         assert report.exit_code == 0, [(r.dataset, r.error) for r in report.results if r.status != "success"]
-        assert table_differences(url, sandbox.market, ALL) == {}
+        assert table_differences(url, sandbox.market, PIT_INPUTS) == {}
         results = asyncio.run(_pit_full(url))
         assert [r.status for r in results] == ["success"] * len(TARGETS), results
 
     placed = asyncio.run(_placements(citus_url))
-    assert placed["tushare.daily"] == placed["tushare.income"] == placed["pit.income_quarterly"] == "distributed"
+    assert placed["tushare.income"] == placed["tushare.balancesheet"] == placed["pit.income_quarterly"] == "distributed"
     for name in ("trade_cal", "stock_basic", "index_classify", "index_member_all"):
         assert placed[f"tushare.{name}"] == "reference", name
     for name in ("sync_state", "run_history", "run_lock", "pit_watermark"):
@@ -143,10 +147,6 @@ def test_sync_and_pit_on_citus_equal_the_single_node(sandbox, pg_url, citus_url,
         pd.testing.assert_frame_equal(citus_rows[target], single_rows[target], check_exact=True, obj=target)
     _assert_same_frames(asyncio.run(_pit_answers(citus_url)), asyncio.run(_pit_answers(pg_url)))
 
-    # Idempotent: a second update changes nothing and the tables still equal the truth.
-    again = run_update(sandbox_settings(citus_url, sandbox.url, TOKEN_5000, config), request)
-    assert again.exit_code == 0
-    assert table_differences(citus_url, sandbox.market, ALL) == {}
 
 
 async def _pit_full(url: str) -> list[Any]:
@@ -224,8 +224,11 @@ def test_data_and_sync_state_commit_together_when_a_worker_fails(citus_url):
     assert (rows, done) == (0, set())
 
 
+#: What the kill test syncs: market tables and statements (distributed), snapshots (reference).
+KILL_TASKS = ["trade_cal", "stock_basic", "fund_basic", "daily", "adj_factor", "moneyflow", "income"]
 #: The update command on the pinned market: smart mode counting END as today.
-UPDATE_ARGS = ("tushare", "update", "--mode", "smart", "--end-date", END.strftime("%Y%m%d"))
+UPDATE_ARGS = ("tushare", "update", "--mode", "smart", "--end-date", END.strftime("%Y%m%d"),
+               "--tasks", ",".join(KILL_TASKS))
 
 
 def _kill_after_calls(env: dict[str, str], cwd, server, calls: int) -> bool:
@@ -244,14 +247,23 @@ def _kill_after_calls(env: dict[str, str], cwd, server, calls: int) -> bool:
 
 
 def test_sigkill_mid_sync_then_rerun_equals_one_clean_run(sandbox, citus_url, tmp_path):
-    config = write_config(tmp_path / "config.json", financial_start="20230101")
+    config = write_config(tmp_path / "config.json", financial_start=FINANCIAL_START)
     schedule = write_schedule(tmp_path / "schedule.yaml", max_workers=4)
     env = cli_env(citus_url, sandbox.url, TOKEN_5000, config, schedule)
-    killed = sum(_kill_after_calls(env, tmp_path, sandbox, calls) for calls in (45, 110))
+    killed = sum(_kill_after_calls(env, tmp_path, sandbox, calls) for calls in (15, 50))
     assert killed >= 1, "the update finished before the kill points"
-    done = run_cli(list(UPDATE_ARGS), env, tmp_path)
+    done = run_cli(list(UPDATE_ARGS), env, tmp_path, timeout=400)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert table_differences(citus_url, sandbox.market, ALL) == {}
+    assert table_differences(citus_url, sandbox.market, KILL_TASKS) == {}
+    # Idempotent: one more run changes nothing.
+    again = run_cli(list(UPDATE_ARGS), env, tmp_path, timeout=400)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert table_differences(citus_url, sandbox.market, KILL_TASKS) == {}
+    placed = asyncio.run(_placements(citus_url))
+    assert placed["tushare.daily"] == placed["tushare.moneyflow"] == placed["tushare.income"] == "distributed"
+    assert placed["tushare.fund_basic"] == "reference"
+    # index_weight has no stock column in its key: it stays on the coordinator.
+    assert citus.placement(table_spec("index_weight")) == "local"
 
 
 async def _second_holder(url: str) -> str:

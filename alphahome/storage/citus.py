@@ -72,6 +72,9 @@ _NOW = "now()"
 #: each reference table; reading it there ("local execution") would forbid the parallel multi-shard
 #: statements that follow in the same transaction, so every shard is reached through Citus's executor.
 SESSION_SETTINGS = {"citus.enable_local_execution": "off"}
+#: DDL transactions do use local execution: the shards placed on the coordinator are then created inside
+#: the transaction that created their schema (another connection would not see it yet).
+DDL_SETTING = "SET LOCAL citus.enable_local_execution = on"
 
 
 @dataclass(frozen=True)

@@ -403,6 +403,10 @@ class PostgresBackend(_PostgresSession, Backend):
         async with self._connection() as conn, conn.transaction():
             with _database_errors(f"creating {spec.qualified_name}"):
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", _DDL_LOCK_KEY)
+                if self.citus is not None:
+                    # The coordinator's copy of a reference table must be created in this transaction,
+                    # which alone sees the schema it may just have created.
+                    await conn.execute(citus.DDL_SETTING)
                 await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(spec.schema)}")
                 existing = await _table_columns(conn, spec.schema, spec.name)
                 if not existing:
