@@ -61,7 +61,6 @@ async def storage_cases(url: str, data: pa.Table, repeat: int, strategies: list[
 
         async def empty() -> None:
             await db.execute(f"DROP TABLE IF EXISTS {target}")
-            await db.execute('DROP SCHEMA IF EXISTS "alphahome_stage" CASCADE')
             await db.ensure_table(spec)
 
         async def loaded() -> None:
