@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -50,7 +51,8 @@ async def _best(label: str, rows: int, setup: Callable[[], Awaitable[None]],
 
 async def storage_cases(url: str, data: pa.Table, repeat: int, strategies: list[str]) -> dict[str, float]:
     """Best rows/s of each load case on one database (every merge strategy on Citus)."""
-    spec = daily_spec("daily")
+    # bench_storage's daily table, sharded by stock on Citus like tushare.daily.
+    spec = dataclasses.replace(daily_spec("daily"), distribution_column="ts_code")
     target = f'"{spec.schema}"."{spec.name}"'
     rows = data.num_rows
     out: dict[str, float] = {}
