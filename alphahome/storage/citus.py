@@ -25,7 +25,8 @@ single-node merge run as co-located joins that Citus pushes down to every shard 
 
 All inside the caller's transaction, under the same per-table advisory lock as on one node, so a crash or a
 rollback leaves neither the data nor the staged rows. ``INSERT … ON CONFLICT`` and ``MERGE`` from the same
-stage were measured against this (bench/bench_citus.py): see docs/scale-out.md for the figures.
+stage (kept here for bench/bench_citus.py) are refused by Citus 13.2 because ``update_time = now()`` is not
+IMMUTABLE, and neither tells inserted from updated rows: see docs/scale-out.md.
 """
 
 from __future__ import annotations
