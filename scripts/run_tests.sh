@@ -45,6 +45,37 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# ---- Citus (issue 12): a coordinator and two workers for the tests marked `citus` ------------------------
+# Citus is not in Debian's archive: ../shared/tools/install_citus.sh (beside the clone) builds it from source
+# (idempotent). Only when the script is absent and Citus is not installed do the citus tests skip (saying so).
+# The cluster starts in the background while the single-node cluster starts; pytest waits for it.
+CITUS_DIR=""
+CITUS_PID=""
+cleanup_all() {
+  if [ -n "$CITUS_PID" ]; then wait "$CITUS_PID" 2>/dev/null || true; fi
+  if [ -n "$CITUS_DIR" ]; then
+    PG_BIN="$PG_BIN" bash "$ROOT/scripts/citus_cluster.sh" stop "$CITUS_DIR" || true
+    rm -f "$CITUS_DIR.url"
+  fi
+  cleanup
+}
+trap cleanup_all EXIT INT TERM
+CITUS_INSTALLER="${ALPHAHOME_CITUS_INSTALLER:-$ROOT/../shared/tools/install_citus.sh}"
+CITUS_LIB="$("$PG_BIN/pg_config" --pkglibdir 2>/dev/null || echo "$PG_BIN/../lib")"
+if [ ! -f "$CITUS_LIB/citus.so" ] && [ -f "$CITUS_INSTALLER" ]; then
+  echo "==> installing Citus ($CITUS_INSTALLER)"
+  PG_CONFIG="$PG_BIN/pg_config" bash "$CITUS_INSTALLER" || { echo "==> installing Citus failed" >&2; exit 1; }
+fi
+if [ -f "$CITUS_LIB/citus.so" ]; then
+  CITUS_DIR="$(mktemp -d /tmp/alphahome-citus.XXXXXX)"
+  echo "==> starting a Citus cluster (coordinator + 2 workers) on loopback"
+  PG_BIN="$PG_BIN" bash "$ROOT/scripts/citus_cluster.sh" start "$CITUS_DIR" "$PG_PASSWORD" >"$CITUS_DIR.url" &
+  CITUS_PID=$!
+else
+  echo "==> Citus is not installed and $CITUS_INSTALLER is absent: citus tests will skip"
+fi
+# ---- end Citus (start) -------------------------------------------------------------------------------------
+
 if [ "$(id -u)" = "0" ]; then chown postgres "$PG_DIR"; fi
 printf '%s\n' "$PG_PASSWORD" > "$PG_DIR/pwfile"
 chmod 644 "$PG_DIR/pwfile"
@@ -57,6 +88,15 @@ as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start 
   >/dev/null || { cat "$PG_DIR/server.log" >&2; exit 1; }
 
 export ALPHAHOME_TEST_PG_URL="postgresql://alphahome:${PG_PASSWORD}@127.0.0.1:${PG_PORT}/postgres"
+
+# ---- Citus (issue 12): wait for the cluster started above -------------------------------------------------
+if [ -n "$CITUS_PID" ]; then
+  wait "$CITUS_PID" || { echo "==> the Citus cluster did not start" >&2; CITUS_PID=""; exit 1; }
+  CITUS_PID=""
+  export ALPHAHOME_TEST_CITUS_URL="$(cat "$CITUS_DIR.url")"
+  rm -f "$CITUS_DIR.url"
+fi
+# ---- end Citus (wait) --------------------------------------------------------------------------------------
 
 echo "==> running pytest"
 cd "$ROOT"

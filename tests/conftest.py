@@ -80,6 +80,80 @@ def database_url(request) -> str:
     return request.getfixturevalue("pg_url")
 
 
+# ---- Citus (tests marked `citus`; the cluster comes from scripts/run_tests.sh) ------------------------------
+
+CITUS_ENV = "ALPHAHOME_TEST_CITUS_URL"
+#: Schemas AlphaHome creates; dropped between tests that share one Citus database.
+CITUS_SCHEMAS = ("tushare", "pit", "alphahome", "alphahome_stage")
+
+
+async def _citus_nodes(admin: str) -> list[tuple[str, int]]:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin)
+    try:
+        rows = await conn.fetch("SELECT nodename, nodeport FROM pg_dist_node WHERE groupid <> 0 ORDER BY nodeid")
+    finally:
+        await conn.close()
+    return [(r[0], int(r[1])) for r in rows]
+
+
+def _with_host(url: str, host: str, port: int, database: str) -> str:
+    parts = urlsplit(url)
+    credentials = parts.netloc.rpartition("@")[0]
+    return urlunsplit((parts.scheme, f"{credentials}@{host}:{port}", "/" + database, parts.query, ""))
+
+
+async def _create_citus_database(admin: str, name: str) -> str:
+    """``name`` on the coordinator and every worker, with the extension, and the workers registered."""
+    workers = await _citus_nodes(admin)
+    coordinator = urlsplit(admin)
+    nodes = [(coordinator.hostname or "127.0.0.1", coordinator.port or 5432), *workers]
+    for host, port in nodes:
+        node_admin = _with_host(admin, host, port, "postgres")
+        await _admin(node_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await _admin(node_admin, f'CREATE DATABASE "{name}"')
+        await _admin(_with_host(admin, host, port, name), "CREATE EXTENSION citus")
+    url = _with_database(admin, name)
+    host, port = nodes[0]
+    statements = [f"SELECT citus_set_coordinator_host('{host}', {port})"]
+    statements += [f"SELECT citus_add_node('{h}', {p})" for h, p in workers]
+    await _admin(url, "; ".join(statements))
+    return url
+
+
+async def _drop_citus_database(admin: str, name: str) -> None:
+    workers = await _citus_nodes(admin)
+    coordinator = urlsplit(admin)
+    for host, port in [(coordinator.hostname or "127.0.0.1", coordinator.port or 5432), *workers]:
+        await _admin(_with_host(admin, host, port, "postgres"), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def _citus_database() -> Iterator[str]:
+    """One Citus database per pytest(-xdist) worker, on the coordinator and both workers."""
+    admin = os.environ.get(CITUS_ENV)
+    if not admin:
+        pytest.skip(
+            f"{CITUS_ENV} is not set: Citus tests need scripts/run_tests.sh with Citus installed "
+            "(../shared/tools/install_citus.sh beside the clone)"
+        )
+    name = "alphahome_citus_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    url = asyncio.run(_create_citus_database(admin, name))
+    try:
+        yield url
+    finally:
+        asyncio.run(_drop_citus_database(admin, name))
+
+
+@pytest.fixture
+def citus_url(_citus_database: str) -> str:
+    """URL of the Citus coordinator's test database, emptied of AlphaHome's schemas."""
+    drops = "; ".join(f'DROP SCHEMA IF EXISTS "{s}" CASCADE' for s in CITUS_SCHEMAS)
+    asyncio.run(_admin(_citus_database, drops))
+    return _citus_database
+
+
 @pytest.fixture(autouse=True)
 def _restore_alphahome_logging() -> Iterator[None]:
     """In-process CLI runs configure the ``alphahome`` logger for a whole run (their own handlers, no

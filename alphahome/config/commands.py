@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -57,9 +58,11 @@ def show_command(config_path: str | None, schedule_path: str | None, env_name: s
     loaded = load_settings(config_path, schedule_path, env_name)
     values = loaded.values()
     files = _file_lines(loaded)
+    database = _database_kind(loaded)
     if fmt == "json":
         document = {
             **files,
+            "database": database,
             "values": {
                 key: {"value": value, "source": loaded.sources[key]}
                 | ({"note": loaded.notes[key]} if key in loaded.notes else {})
@@ -69,7 +72,7 @@ def show_command(config_path: str | None, schedule_path: str | None, env_name: s
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     rows = [(key, _text(value), _source_text(loaded, key)) for key, value in values.items()]
-    for label, text in files.items():
+    for label, text in {**files, "database": database["text"]}.items():
         click.echo(f"{label + ':':<15}{text}")
     if sys.stdout.isatty():
         from rich.console import Console
@@ -139,6 +142,16 @@ def validate_command(config_path: str | None, schedule_path: str | None) -> None
     click.echo("OK")
     for label, text in _file_lines(loaded).items():
         click.echo(f"  {label + ':':<15}{text}")
+
+
+def _database_kind(loaded: LoadedSettings) -> dict[str, Any]:
+    """DuckDB, PostgreSQL, or Citus with its workers (a short connection; see alphahome/storage/description.py)."""
+    import asyncio
+
+    from alphahome.storage.description import probe_database
+
+    database = loaded.settings.database
+    return asyncio.run(probe_database(database.url, database.citus))
 
 
 def _file_lines(loaded: LoadedSettings) -> dict[str, str]:

@@ -9,6 +9,7 @@ built-in defaults. Unknown keys are errors (``extra="forbid"``), so a typo never
     database.duckdb_lock_wait_seconds  how long a DuckDB writer waits for a file another process holds (60)
     database.duckdb_memory_limit  DuckDB's memory cap: a size ("4GB") or a share of RAM ("50%", the default)
     database.duckdb_threads       DuckDB's worker threads (default: one per CPU core)
+    database.citus                auto (default) | on | off: use Citus when installed / require it / never
     api.tushare_token             the 56-hex-char Tushare token (better: the TUSHARE_TOKEN variable)
     api.tushare_api_url           where the client POSTs (default http://api.tushare.pro)
     api.tushare_points            the account's points tier: 120, 2000, 5000, 10000 or 15000
@@ -169,6 +170,9 @@ class DatabaseSettings(_Model):
     duckdb_lock_wait_seconds: float = Field(DEFAULT_LOCK_WAIT_SECONDS, ge=0)
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     duckdb_threads: int | None = Field(None, ge=1)
+    #: Citus (distributed PostgreSQL, docs/scale-out.md): ``auto`` uses it when the extension is installed in
+    #: the database, ``on`` requires it (exit 2 without it), ``off`` treats the database as one node.
+    citus: Literal["auto", "on", "off"] = "auto"
 
     @field_validator("url")
     @classmethod
@@ -525,6 +529,7 @@ def starter_config() -> dict[str, Any]:
             "duckdb_lock_wait_seconds": 60,
             "duckdb_memory_limit": DEFAULT_DUCKDB_MEMORY_LIMIT,
             "duckdb_threads": None,
+            "citus": "auto",
         },
         "api": {"tushare_token": "", "tushare_api_url": DEFAULT_API_URL, "tushare_points": 2000},
         "tasks": {

@@ -31,6 +31,8 @@ from alphahome.pit.slices import (
     drift_sql,
     period_slice_sql,
     refresh_latest_sql,
+    slice_schema,
+    slice_spec,
     stock_slice_sql,
     window_sql,
 )
@@ -108,6 +110,9 @@ class PitBuilder:
             await self.backend.ensure_table(spec)
         await self.backend.ensure_table(watermarks.WATERMARK_SPEC)
         await self.backend.ensure_table(watermarks.WINDOW_SPEC)
+        if self.dialect.citus:
+            for target in SPECS:
+                await self.backend.ensure_table(slice_spec(target))
         for statement in extra_ddl(self.dialect) + function_ddl(self.dialect):
             await self.backend.execute(statement)
 
@@ -120,6 +125,8 @@ class PitBuilder:
                 lock = self.dialect.target_lock(target)
                 if lock:
                     await conn.fetchval(lock)
+                for statement in self.dialect.slice_scope(slice_schema(target)) + self.dialect.build_settings():
+                    await conn.execute(statement)
                 raw = await self._raw_columns(conn, _raw_tables(target))
                 previous = await watermarks.load(conn, target)
                 effective: Mode = mode if previous else "full"
@@ -181,7 +188,7 @@ class PitBuilder:
             create = stock_slice_sql(sources, self.dialect)
         else:
             create = period_slice_sql(sources, self.dialect)
-        await conn.execute(f"DROP TABLE IF EXISTS {quote(SLICE_TABLE)}")
+        await conn.execute(self.dialect.drop_temp_table(SLICE_TABLE))
         await conn.execute(create, *params)
         await conn.execute(f"DROP TABLE IF EXISTS {quote(DRIFT_TABLE)}")
         # (The slice table is transactional: a failed build rolls it back with everything else.)
@@ -210,7 +217,7 @@ class PitBuilder:
             ))
             log.info("pit %s: incremental, %d slices redone, %d rows of their stocks",
                      target, result.slices, result.rows)
-        await conn.execute(f"DROP TABLE IF EXISTS {quote(SLICE_TABLE)}")
+        await conn.execute(self.dialect.drop_temp_table(SLICE_TABLE))
 
     async def _bulk_settings(self, conn: Any) -> None:
         # After the slice exists: planning its small non-equi join with nested loops off takes seconds.

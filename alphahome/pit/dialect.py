@@ -22,6 +22,9 @@ class Dialect:
     """SQL fragments that differ by engine."""
 
     name: DialectName
+    #: PostgreSQL with Citus (docs/scale-out.md): the incremental build's slice table is a distributed table
+    #: co-located with the data (a session temp table cannot be joined with distributed tables).
+    citus: bool = False
 
     @property
     def is_postgres(self) -> bool:
@@ -141,12 +144,33 @@ class Dialect:
         return f"ANALYZE {quote(schema)}.{quote(table)}"
 
     def temp_table(self, name: str, select_sql: str) -> str:
-        """Create a session-local table from a query (dropped by the caller, or at disconnect)."""
+        """Create a session-local table from a query (dropped by the caller, or at disconnect). On Citus,
+        fill the target's distributed slice table instead (emptied first by :meth:`drop_temp_table`)."""
+        if self.citus:
+            return f"INSERT INTO {quote(name)} {select_sql}"
         return f"CREATE TEMPORARY TABLE {quote(name)} AS {select_sql}"
+
+    def drop_temp_table(self, name: str) -> str:
+        """Drop the table :meth:`temp_table` made (on Citus: empty the slice table)."""
+        if self.citus:
+            return f"DELETE FROM {quote(name)}"
+        return f"DROP TABLE IF EXISTS {quote(name)}"
+
+    def slice_scope(self, schema: str) -> list[str]:
+        """Citus: statements making the unqualified slice table name mean ``schema``'s (one schema per
+        target, so builds of different targets never share a slice table)."""
+        if not self.citus:
+            return []
+        return [f"SET LOCAL search_path TO {quote(schema)}, public"]
+
+    def build_settings(self) -> list[str]:
+        """Citus: settings that let the planner settings of :meth:`bulk_settings` reach the workers."""
+        return ["SET LOCAL citus.propagate_set_commands = 'local'"] if self.citus else []
 
 
 DUCKDB = Dialect("duckdb")
 POSTGRES = Dialect("postgres")
+CITUS = Dialect("postgres", citus=True)
 
 
 def dialect_named(name: str) -> Dialect:

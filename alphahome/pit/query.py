@@ -300,9 +300,13 @@ def lay_out(days: pd.DataFrame, intervals: pd.DataFrame, codes: list[str] | None
 
 
 def dialect_of(db: Any) -> Dialect:
-    """The SQL dialect of a storage backend or its sync facade (each says its own: ``db.dialect``)."""
-    from alphahome.pit.dialect import dialect_named
+    """The SQL dialect of a storage backend or its sync facade (each says its own: ``db.dialect``; a
+    PostgreSQL backend on a Citus cluster answers with the Citus dialect)."""
+    from alphahome.pit.dialect import CITUS, dialect_named
 
+    backend = getattr(db, "backend", db)  # the sync facade wraps a backend
+    if getattr(backend, "citus", None) is not None:
+        return CITUS
     return dialect_named(db.dialect)
 
 

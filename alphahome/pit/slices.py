@@ -11,6 +11,27 @@ from dataclasses import dataclass
 
 from alphahome.pit.dialect import Dialect, quote
 from alphahome.pit.statement_sql import SLICE_TABLE
+from alphahome.storage.spec import Column, TableSpec
+
+
+def slice_schema(target: str) -> str:
+    """Citus: the schema of ``target``'s slice table (see :meth:`Dialect.slice_scope`)."""
+    return f"alphahome_slice_{target}"
+
+
+def slice_spec(target: str) -> TableSpec:
+    """Citus: ``target``'s slice table, distributed by stock like the data (docs/scale-out.md)."""
+    columns: tuple[Column, ...] = (Column("ts_code", "text", nullable=False),)
+    if target != "industry_classification":
+        columns += (Column("qidx", "integer"), Column("end_date", "date"))
+    return TableSpec(
+        schema=slice_schema(target),
+        name=SLICE_TABLE,
+        columns=columns,
+        distribution_column="ts_code",
+        track_update_time=False,
+        description=f"The (stock, period) slices an incremental build of pit.{target} redoes (emptied after).",
+    )
 
 #: Session-local table of (source, ts_code, end_date) whose safety-window rows differ from what the last
 #: build saw.
@@ -95,19 +116,19 @@ def period_slice_sql(sources: list[ChangeSource], dialect: Dialect) -> str:
         if s.has_since:
             changed, param = _changed(param, by_period=True)
             where.append(changed)
+        # Each source spreads over its own reach inside its branch: Citus pushes a UNION ALL of such
+        # branches down to the shards, but not a join of the union with the list of lags.
+        lags = ", ".join(f"({i})" for i in range(s.reach + 1))
         parts.append(
-            f"SELECT DISTINCT r.ts_code, {dialect.quarter_index('r.end_date')} AS qidx, {s.reach} AS reach "
-            f"FROM tushare.{quote(s.table)} r WHERE {' AND '.join(where)}"
+            f"SELECT c.ts_code, c.qidx + l.lag AS qidx FROM (SELECT DISTINCT r.ts_code, "
+            f"{dialect.quarter_index('r.end_date')} AS qidx FROM tushare.{quote(s.table)} r "
+            f"WHERE {' AND '.join(where)}) c CROSS JOIN (SELECT * FROM (VALUES {lags}) AS x(lag)) l"
         )
     if not parts:
-        parts.append("SELECT CAST(NULL AS TEXT) AS ts_code, 0 AS qidx, 0 AS reach WHERE 1 = 0")
-    max_reach = max((s.reach for s in sources), default=0)
-    lags = ", ".join(f"({i})" for i in range(max_reach + 1))
-    qidx = "c.qidx + l.lag"
+        parts.append("SELECT CAST(NULL AS TEXT) AS ts_code, 0 AS qidx WHERE 1 = 0")
     select = (
-        f"SELECT DISTINCT c.ts_code, {qidx} AS qidx, {dialect.quarter_end(qidx)} AS end_date "
-        f"FROM ({' UNION ALL '.join(parts)}) c "
-        f"JOIN (SELECT * FROM (VALUES {lags}) AS x(lag)) l ON l.lag <= c.reach"
+        f"SELECT DISTINCT c.ts_code, c.qidx, {dialect.quarter_end('c.qidx')} AS end_date "
+        f"FROM ({' UNION ALL '.join(parts)}) c"
     )
     return dialect.temp_table(SLICE_TABLE, select)
 

@@ -219,6 +219,7 @@ def open_backend(
     *,
     read_only: bool = False,
     duckdb: DuckDBOptions | None = None,
+    citus: str = "auto",
 ) -> Backend:
     """The backend for ``url`` (not yet connected: ``await backend.connect()`` or ``async with``).
 
@@ -227,6 +228,8 @@ def open_backend(
     ``max_inactive_connection_lifetime``, ``server_settings`` and ``timeout`` (connect timeout, seconds).
     ``duckdb`` (DuckDB only): memory limit, threads and how long to wait for a held file.
     To open the configured database, use :func:`alphahome.storage.configured.backend_for`.
+    ``citus`` (PostgreSQL only, ``database.citus``): ``auto`` uses Citus when the extension is installed,
+    ``on`` requires it, ``off`` ignores it (docs/scale-out.md).
     """
     parsed = url if isinstance(url, DatabaseURL) else parse_database_url(url)
     if parsed.kind == "duckdb":
@@ -235,4 +238,4 @@ def open_backend(
         return DuckDBBackend(parsed, duckdb or DuckDBOptions(), read_only=read_only)
     from alphahome.storage.postgres_backend import PostgresBackend
 
-    return PostgresBackend(parsed, pool_config, read_only=read_only)
+    return PostgresBackend(parsed, pool_config, citus, read_only=read_only)

@@ -28,6 +28,7 @@ def backend_for(settings: Settings | DatabaseSettings, *, read_only: bool = Fals
         database.pool_config.model_dump(exclude_none=True),
         read_only=read_only,
         duckdb=database.duckdb_options(),
+        citus=database.citus,
     )
 
 

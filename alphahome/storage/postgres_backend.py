@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from alphahome.errors import ConfigError, ConnectionFailed, DataValidationError, StorageError
+from alphahome.storage import citus
 from alphahome.storage.base import Backend, Capabilities, Session, Transaction, UpsertMode, UpsertResult
 from alphahome.storage.pgcopy import (
     BINARY_HEADER,
@@ -267,7 +268,7 @@ class PostgresTransaction(_PostgresSession, Transaction):
         yield self._conn
 
     async def _write(self, spec: TableSpec, table: pa.Table, mode: UpsertMode) -> UpsertResult:
-        return await _write(self._conn, spec, table, mode)
+        return await _write(self._conn, spec, table, mode, self._backend.citus is not None)
 
 
 class PostgresBackend(_PostgresSession, Backend):
@@ -276,7 +277,12 @@ class PostgresBackend(_PostgresSession, Backend):
     capabilities = CAPABILITIES
 
     def __init__(
-        self, url: DatabaseURL, pool_config: dict[str, Any] | None = None, *, read_only: bool = False
+        self,
+        url: DatabaseURL,
+        pool_config: dict[str, Any] | None = None,
+        citus_mode: str = "auto",
+        *,
+        read_only: bool = False,
     ) -> None:
         self.url = url
         self.read_only = read_only
@@ -289,6 +295,9 @@ class PostgresBackend(_PostgresSession, Backend):
         self._pool: asyncpg.Pool | None = None
         self.server_version: tuple[int, ...] = ()
         self.has_citus = False
+        #: ``database.citus``; after connect(), the Citus cluster in use (None: a single node).
+        self.citus_mode = citus_mode
+        self.citus: citus.CitusCluster | None = None
         self._transaction_tasks: dict[asyncio.Task[Any] | None, int] = {}
 
     # -- connection -------------------------------------------------------------------------------------
@@ -297,6 +306,8 @@ class PostgresBackend(_PostgresSession, Backend):
         kwargs: dict[str, Any] = {"timeout": self._pool_args["timeout"]}
         if self._pool_args.get("server_settings"):
             kwargs["server_settings"] = dict(self._pool_args["server_settings"])
+        if self.citus is not None:
+            kwargs["server_settings"] = {**citus.SESSION_SETTINGS, **kwargs.get("server_settings", {})}
         if self._pool_args.get("command_timeout") is not None:
             kwargs["command_timeout"] = self._pool_args["command_timeout"]
         return kwargs
@@ -312,16 +323,19 @@ class PostgresBackend(_PostgresSession, Backend):
         try:
             async with pool.acquire() as conn:
                 self.server_version = tuple(conn.get_server_version()[:2])
-                self.has_citus = bool(
-                    await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')")
-                )
+                self.citus = await citus.detect(conn, self.citus_mode, f"PostgreSQL {self.url.masked}")
+                self.has_citus = self.citus is not None
+            if self.citus is not None:  # Citus wants its own session settings on every connection
+                await pool.close()
+                args["server_settings"] = {**citus.SESSION_SETTINGS, **(args.get("server_settings") or {})}
+                pool = await asyncpg.create_pool(self.url.dsn, init=_init_connection, **args)
         except BaseException as exc:
             await pool.close()
             raise self._connection_error(exc) from None
         self._pool = pool
 
     def _connection_error(self, exc: BaseException) -> BaseException:
-        if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
+        if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | ConfigError):
             return exc
         where = f"cannot connect to PostgreSQL {self.url.masked}"
         host = f"{self.url.host}:{self.url.port}"
@@ -374,7 +388,7 @@ class PostgresBackend(_PostgresSession, Backend):
             raise StorageError("a transaction is open in this task: write through its handle (tx.upsert)")
         async with self._connection() as conn:
             async with conn.transaction():
-                return await _write(conn, spec, table, mode)
+                return await _write(conn, spec, table, mode, self.citus is not None)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -420,34 +434,42 @@ class PostgresBackend(_PostgresSession, Backend):
         async with self._connection() as conn, conn.transaction():
             with _database_errors(f"creating {spec.qualified_name}"):
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", _DDL_LOCK_KEY)
+                if self.citus is not None:
+                    # The coordinator's copy of a reference table must be created in this transaction,
+                    # which alone sees the schema it may just have created.
+                    await conn.execute(citus.DDL_SETTING)
                 await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(spec.schema)}")
                 existing = await _table_columns(conn, spec.schema, spec.name)
                 if not existing:
                     await conn.execute(_create_table_sql(spec))
-                    if self.has_citus and spec.distribution_column:
-                        await self._distribute(conn, spec)
                 else:
                     for statement in added_column_statements(spec, existing, POSTGRES_TYPES, _NOW):
                         await conn.execute(statement)
                     await _adopt_merge_fillfactor(conn, spec)
+                if self.citus is not None:
+                    await self._place_on_citus(conn, spec)
                 for index in spec.indexes:
                     await conn.execute(
                         f"CREATE INDEX IF NOT EXISTS {quote_ident(object_name(spec.name, 'idx', index))} "
                         f"ON {table_ref(spec)} ({column_list(index)})"
                     )
 
-    async def _distribute(self, conn: asyncpg.Connection, spec: TableSpec) -> None:
-        """Citus: shard the new table by its distribution column (Citus requires that column in every
-        unique constraint, so a key without it leaves the table local, with a warning)."""
-        column = spec.distribution_column
-        if spec.key and column not in spec.key:
-            log.warning(
-                "%s stays a local table on Citus: its distribution column %r is not part of its key",
-                spec.qualified_name,
-                column,
-            )
+    async def _place_on_citus(self, conn: asyncpg.Connection, spec: TableSpec) -> None:
+        """Citus: distribute the table, or make it a reference table (a table that existed before Citus
+        was used has its rows moved to the workers now), with its merge staging table placed alike (see
+        alphahome/storage/citus.py)."""
+        where = citus.placement(spec)
+        if where == "local":
             return
-        await conn.execute("SELECT create_distributed_table($1::regclass, $2)", table_ref(spec), column)
+        if not await _table_is_citus(conn, spec):
+            await citus.place_table(conn, spec, where)
+        if not spec.key:  # only keyed tables are merged
+            return
+        stage = citus.stage_spec(spec)
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(stage.schema)}")
+        await conn.execute(_create_table_sql(stage))
+        if not await _table_is_citus(conn, stage):
+            await citus.place_table(conn, stage, where)
 
     # -- run lock --------------------------------------------------------------------------------------
 
@@ -523,6 +545,12 @@ async def _table_columns(conn: asyncpg.Connection, schema: str, name: str) -> di
     return {r[0]: r[1] for r in rows}
 
 
+async def _table_is_citus(conn: asyncpg.Connection, spec: TableSpec) -> bool:
+    return bool(await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1::regclass)", table_ref(spec)
+    ))
+
+
 def _create_table_sql(spec: TableSpec) -> str:
     defs = column_definitions(spec, POSTGRES_TYPES, _NOW)
     if spec.key:
@@ -591,10 +619,12 @@ async def _copy_into(
 
 
 async def _write(
-    conn: asyncpg.Connection, spec: TableSpec, table: pa.Table, mode: UpsertMode
+    conn: asyncpg.Connection, spec: TableSpec, table: pa.Table, mode: UpsertMode, on_citus: bool = False
 ) -> UpsertResult:
     if mode == "merge":
         with _database_errors(f"merging into {spec.qualified_name}"):
+            if on_citus and citus.placement(spec) != "local":
+                return await citus.merge(conn, spec, table, _copy_into)
             return await merge_batch(conn, spec, table)
     try:
         await _copy_into(conn, spec.schema, spec.name, spec, table)

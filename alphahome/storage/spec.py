@@ -51,6 +51,9 @@ class TableSpec:
     indexes: tuple[tuple[str, ...], ...] = ()
     #: Citus distribution column (tables are distributable by ``ts_code``); informational elsewhere.
     distribution_column: str | None = None
+    #: Citus: a small table copied whole to every node (joins with any distributed table stay on the
+    #: workers); informational elsewhere. See docs/scale-out.md.
+    reference_table: bool = False
     #: Add and maintain the ``update_time`` column (set on insert and when a non-key value changes).
     track_update_time: bool = True
     description: str = ""

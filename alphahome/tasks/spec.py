@@ -176,6 +176,9 @@ class DatasetSpec:
             columns=columns,
             key=self.key,
             indexes=indexes,
-            distribution_column="ts_code" if "ts_code" in names else None,
+            # Citus (docs/scale-out.md): snapshots are small and joined with everything: a copy on every
+            # node; the rest are sharded by stock, co-located, so per-stock joins never leave a worker.
+            distribution_column="ts_code" if "ts_code" in names and self.split.kind != "snapshot" else None,
+            reference_table=self.split.kind == "snapshot",
             description=self.description,
         )

@@ -24,6 +24,7 @@ from alphahome.monitoring.health import (
     run_history,
     status_rows,
 )
+from alphahome.storage.description import describe_backend
 from alphahome.updater.commands import make_console
 from alphahome.updater.summary import format_duration
 
@@ -52,15 +53,17 @@ async def _read(settings: Settings, work: Any) -> Any:
 def status_command(config_path: str | None, fmt: str) -> int:
     """Per raw and PIT table: rows, latest date, last run or build, its result and duration."""
     settings = load_settings(config_path).settings
-    rows = [] if database_missing(settings) else asyncio.run(_read(settings, status_rows))
+
+    async def read(store: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        return describe_backend(store.backend), await status_rows(store)
+
+    # Read-only: a mistyped DuckDB path is an error (exit 2), never a new empty file.
+    database, rows = asyncio.run(_read(settings, read))
     if fmt == "json":
-        _echo_json({"database": settings.database.masked_url, "exists": not database_missing(settings),
-                    "tables": rows})
+        _echo_json({"database": settings.database.masked_url, "engine": database, "tables": rows})
         return 0
     console = make_console()
-    if database_missing(settings):
-        console.print(f"database {settings.database.masked_url} does not exist yet: run `alphahome tushare update`")
-        return 0
+    click.echo(f"database: {database['text']}")  # one unwrapped line: DuckDB, PostgreSQL, or Citus with N workers
     table = Table(title=f"AlphaHome status ({settings.database.masked_url})", title_justify="left")
     for column, justify in (("table", "left"), ("rows", "right"), ("latest date", "left"),
                             ("last run", "left"), ("result", "left"), ("duration", "right"),
