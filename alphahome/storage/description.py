@@ -37,7 +37,7 @@ async def probe_database(url: str, citus_mode: str = "auto") -> dict[str, Any]:
     exception."""
     if url.lower().startswith("duckdb:"):
         return {"kind": "duckdb", "text": "DuckDB (embedded)"}
-    backend = open_backend(url, {"min_size": 1, "max_size": 1, "timeout": PROBE_TIMEOUT}, citus_mode)
+    backend = open_backend(url, {"min_size": 1, "max_size": 1, "timeout": PROBE_TIMEOUT}, citus=citus_mode)
     try:
         await backend.connect()
         return describe_backend(backend)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from alphahome.sources.tushare.fields import api_fields, base_api
 from alphahome.sources.tushare.interfaces import INTERFACES
 from alphahome.storage.spec import Column, ColumnType, TableSpec
-from alphahome.tasks.shapes import RequestShape
+from alphahome.tasks.shapes import RequestShape, Snapshot
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -178,7 +178,7 @@ class DatasetSpec:
             indexes=indexes,
             # Citus (docs/scale-out.md): snapshots are small and joined with everything: a copy on every
             # node; the rest are sharded by stock, co-located, so per-stock joins never leave a worker.
-            distribution_column="ts_code" if "ts_code" in names and self.split.kind != "snapshot" else None,
-            reference_table=self.split.kind == "snapshot",
+            distribution_column="ts_code" if "ts_code" in names and not isinstance(self.shape, Snapshot) else None,
+            reference_table=isinstance(self.shape, Snapshot),
             description=self.description,
         )
