@@ -7,24 +7,22 @@ itself is tested against the same truth elsewhere), on both backends."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import pytest
 import tushare as ts
+from conftest import SANDBOX_END
 
 from alphahome.data import DataQueryError, pro_api
 from alphahome.data.local_pro import api_definitions
 from alphahome.sandbox.catalog import dataset_of
 from alphahome.sandbox.market import Market
 from alphahome.sandbox.server import SandboxServer, run_sandbox_in_thread
-from alphahome.sandbox.tokens import TOKEN_5000
+from alphahome.sandbox.tokens import TOKEN_10000
 from alphahome.storage import open_sync
 from alphahome.tasks.catalogue import CATALOGUE
-
-END = dt.date(2024, 6, 28)
 
 
 def catalogue_apis() -> list[str]:
@@ -38,7 +36,7 @@ def catalogue_apis() -> list[str]:
 
 @pytest.fixture(scope="module")
 def market() -> Market:
-    return Market(seed=7, scale="small", end_date=END)
+    return Market(seed=7, scale="small", end_date=SANDBOX_END)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +47,7 @@ def sandbox(market: Market) -> Iterator[SandboxServer]:
 
 @pytest.fixture(scope="module")
 def sdk(sandbox: SandboxServer) -> Any:
-    pro = ts.pro_api(token=TOKEN_5000, timeout=30)
+    pro = ts.pro_api(token=TOKEN_10000, timeout=30)
     pro._DataApi__http_url = f"{sandbox.url}/dataapi"
     return pro
 
@@ -126,8 +124,18 @@ def sample_calls(api_name: str, market: Market) -> list[dict[str, Any]]:
             values = sorted(truth[date_col].dropna().unique())
             calls.append({param: values[-1]})
             break
-    calls = calls or [{}]
-    # Only calls Tushare answers: each required group needs one of its parameters.
+    calls.append({})
+    # Tushare answers only calls that give each required group one of its parameters: fill a missing
+    # group with a value the data has (e.g. freq for stk_weekly_monthly, exchange for fut_basic).
+    for call in calls:
+        for group in api.required:
+            if any(p in call for p in group):
+                continue
+            for param in group:
+                f = by_param.get(param)
+                if f is not None and f.op in ("eq", "in") and len(truth) and truth[f.column].notna().any():
+                    call[param] = sorted(truth[f.column].dropna().astype(str).unique())[0]
+                    break
     return [c for c in calls if all(any(p in c for p in group) for group in api.required)]
 
 

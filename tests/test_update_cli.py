@@ -5,6 +5,7 @@ seed's production wrapper script."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +31,7 @@ from alphahome.storage import bookkeeping as bk
 from alphahome.storage import open_backend
 from alphahome.tasks.catalogue import get_dataset
 from alphahome.tasks.commands import _states
-from alphahome.updater.commands import _status_rows, update_command
+from alphahome.updater.commands import update_command
 
 ROOT = Path(__file__).resolve().parents[1]
 WRAPPER = ROOT / "scripts/production/data_updaters/tushare/tushare_smart_update_production.py"
@@ -130,14 +131,16 @@ def test_status_and_tasks_show_tables_and_runs(sandbox, env_for, duckdb_url, tmp
     assert listing.returncode == 0, listing.stderr
     assert "tushare.adj_factor" in status.stdout and "adj_factor" in listing.stdout
 
-    # What the two tables print, as data (rich wraps the printed rows at the terminal's width).
+    # What status prints, as data (rich wraps the printed rows at the terminal's width).
     settings = load_settings(None, environ=env).settings
-    rows = {row[0]: row for row in asyncio.run(_status_rows(settings)) or []}
+    as_json = run_cli(["status", "--format", "json"], env, tmp_path)
+    assert as_json.returncode == 0, as_json.stderr
+    rows = {row["table"]: row for row in json.loads(as_json.stdout)["tables"]}
     truth = sandbox.market.truth("adj_factor")
     adj = rows["tushare.adj_factor"]
-    assert adj[1] == f"{len(truth):,}" and adj[4] == "success", adj
-    assert adj[2].replace("-", "") == truth["trade_date"].max() == SANDBOX_END_ARG
-    assert rows["tushare.income"][3] == "never"
+    assert adj["rows"] == len(truth) and adj["result"] == "success", adj
+    assert adj["latest"].replace("-", "") == truth["trade_date"].max() == SANDBOX_END_ARG
+    assert rows["tushare.income"]["last_run"] is None
     states, problem = asyncio.run(_states(settings))
     assert problem is None
     # One complete partition per open day of the served calendar from the dataset's start to the pinned

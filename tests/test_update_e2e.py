@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from conftest import SANDBOX_END
 from test_catalogue_sync import CoveredMarket
-from test_update_support import run_update, sandbox_settings, table_differences, write_config
+from test_update_support import CORE_DATASETS, run_update, sandbox_settings, table_differences, write_config
 
 from alphahome.sandbox.server import run_sandbox_in_thread
 from alphahome.sandbox.tokens import TOKEN_5000
@@ -21,12 +21,7 @@ from alphahome.tasks.planner import quarter_ends
 from alphahome.tasks.shapes import ReportPeriods
 from alphahome.updater.updater import UpdateRequest
 
-#: The core datasets (the whole catalogue is synced per dataset in test_catalogue_sync.py).
-CORE = ("trade_cal", "stock_basic", "index_basic", "index_classify", "fund_basic", "daily", "adj_factor",
-        "daily_basic", "moneyflow", "stk_limit", "suspend_d", "index_daily", "index_weight", "fund_nav",
-        "income", "balancesheet", "cashflow", "fina_indicator", "express", "forecast", "dividend",
-        "index_member_all")
-ALL = [spec.name for spec in CATALOGUE if spec.name in CORE]
+ALL = [spec.name for spec in CATALOGUE if spec.name in CORE_DATASETS]
 
 
 @pytest.fixture(scope="module")

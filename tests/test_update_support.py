@@ -30,6 +30,13 @@ from alphahome.updater.updater import UpdateReport, UpdateRequest
 FINANCIAL = ("income", "balancesheet", "cashflow", "fina_indicator", "express", "forecast", "dividend")
 
 
+#: The core datasets (the whole catalogue is synced per dataset in test_catalogue_sync.py).
+CORE_DATASETS = ("trade_cal", "stock_basic", "index_basic", "index_classify", "fund_basic", "daily", "adj_factor",
+                 "daily_basic", "moneyflow", "stk_limit", "suspend_d", "index_daily", "index_weight", "fund_nav",
+                 "income", "balancesheet", "cashflow", "fina_indicator", "express", "forecast", "dividend",
+                 "index_member_all")
+
+
 def write_config(path: Path, *, financial_start: str = "20220101", lookback: int | None = None,
                  extra: dict[str, dict[str, Any]] | None = None) -> Path:
     """A config.json for tests (no database or token: those come from flags or the environment)."""
