@@ -107,6 +107,9 @@ def sample_calls(api_name: str, market: Market) -> list[dict[str, Any]]:
     api = api_definitions()[api_name]
     truth = market.truth(dataset_of(api_name))
     by_param = {f.param: f for f in api.query.filters}
+    for f in by_param.values():  # sample among the rows a call without that parameter answers
+        if f.default is not None and f.op == "eq" and len(truth):
+            truth = truth[truth[f.column].astype(str) == f.default]
     calls: list[dict[str, Any]] = []
     code_param = next((p for p in ("ts_code", "index_code", "con_code") if p in by_param), None)
     date_col = api.sort_desc[0] if api.sort_desc else None
@@ -124,7 +127,8 @@ def sample_calls(api_name: str, market: Market) -> list[dict[str, Any]]:
             values = sorted(truth[date_col].dropna().unique())
             calls.append({param: values[-1]})
             break
-    calls.append({})
+    if not calls:
+        calls.append({})
     # Tushare answers only calls that give each required group one of its parameters: fill a missing
     # group with a value the data has (e.g. freq for stk_weekly_monthly, exchange for fut_basic).
     for call in calls:

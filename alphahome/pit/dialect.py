@@ -10,6 +10,10 @@ from typing import Literal
 
 from alphahome.storage.sql import quote_ident
 
+#: Name of the session-local table listing the (ts_code, qidx, end_date) periods an incremental build redoes
+#: (on Citus a distributed table per target: :meth:`Dialect.temp_table`).
+SLICE_TABLE = "pit_slice"
+
 DialectName = Literal["duckdb", "postgres"]
 
 
@@ -145,14 +149,15 @@ class Dialect:
 
     def temp_table(self, name: str, select_sql: str) -> str:
         """Create a session-local table from a query (dropped by the caller, or at disconnect). On Citus,
-        fill the target's distributed slice table instead (emptied first by :meth:`drop_temp_table`)."""
-        if self.citus:
+        fill the target's distributed slice table instead (emptied first by :meth:`drop_temp_table`); other
+        session tables (the drift list, the window figures) stay temporary tables on the coordinator."""
+        if self.citus and name == SLICE_TABLE:
             return f"INSERT INTO {quote(name)} {select_sql}"
         return f"CREATE TEMPORARY TABLE {quote(name)} AS {select_sql}"
 
     def drop_temp_table(self, name: str) -> str:
         """Drop the table :meth:`temp_table` made (on Citus: empty the slice table)."""
-        if self.citus:
+        if self.citus and name == SLICE_TABLE:
             return f"DELETE FROM {quote(name)}"
         return f"DROP TABLE IF EXISTS {quote(name)}"
 

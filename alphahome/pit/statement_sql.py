@@ -18,10 +18,7 @@ Steps, each a CTE:
 from __future__ import annotations
 
 from alphahome.pit.definitions import SOURCE_NAMES, RawSource, StatementTable
-from alphahome.pit.dialect import Dialect, quote
-
-#: Name of the session-local table listing the (ts_code, qidx, end_date) periods an incremental build redoes.
-SLICE_TABLE = "pit_slice"
+from alphahome.pit.dialect import SLICE_TABLE, Dialect, quote
 
 
 def source_label(rank_sql: str) -> str:
