@@ -8,8 +8,8 @@ The adjustment rule is Tushare's own ``pro_bar`` (docs/data-api.md), written out
   (so a back-test can pin prices to the day it stands on and never see a later factor);
 - the adjusted prices are ``open, high, low, close, pre_close``; ``change = close − pre_close`` and
   ``pct_chg = change / pre_close × 100`` are recomputed from them; ``vol`` and ``amount`` are never adjusted;
-- a bar without a factor row of its own day takes the stock's previous factor in the range (Tushare's
-  fill); with no factor at all its adjusted prices are NaN (never a guess);
+- a bar without a factor row of its own day takes the stock's latest earlier factor (Tushare's fill); with
+  no factor at all its adjusted prices are NaN (never a guess);
 - ``pro_bar`` rounds adjusted prices to two decimals; ``bars`` keeps full precision unless ``digits``
   is given (``digits=2`` reproduces ``pro_bar``).
 
@@ -77,7 +77,7 @@ def bars(
     from alphahome.data.reading import reading
 
     with reading(db) as conn:
-        table = conn.fetch_arrow(*_bars_sql(first, last, wanted, adjust, ref_day, digits))
+        table = conn.fetch_arrow(*_bars_sql(conn.dialect, first, last, wanted, adjust, ref_day, digits))
     frame = table.to_pandas(date_as_object=False)
     if freq != "D":
         frame = _aggregate(frame, freq)
@@ -92,9 +92,10 @@ def bars(
 
 
 def _bars_sql(
-    first: Any, last: Any, codes: list[str] | None, adjust: Adjust, anchor: Any, digits: int | None
+    dialect: str, first: Any, last: Any, codes: list[str] | None, adjust: Adjust, anchor: Any, digits: int | None
 ) -> tuple[Any, ...]:
-    """One statement: the bars, their factors filled forward, and the adjusted prices (both engines)."""
+    """One statement: the bars, each day's factor (filled from the latest earlier one where missing) and the
+    adjusted prices; ``dialect`` picks the fill's join (DuckDB's as-of join, PostgreSQL's index look-up)."""
     where = WhereClause(alias="d")
     where.between("trade_date", first, last)
     if codes is not None:
@@ -103,17 +104,22 @@ def _bars_sql(
     if adjust is None:
         return (f"SELECT {plain} FROM tushare.daily d{where.sql()} ORDER BY d.ts_code, d.trade_date",
                 *where.args)
-    # Tushare's fill: a day without its own factor takes the stock's previous one (a running count of
-    # factors seen numbers the runs a known factor starts; PostgreSQL has no IGNORE NULLS).
-    joined = (
-        f"SELECT {plain}, f.adj_factor AS own_factor, count(f.adj_factor) OVER "
-        "(PARTITION BY d.ts_code ORDER BY d.trade_date ROWS UNBOUNDED PRECEDING) AS factor_run "
-        "FROM tushare.daily d LEFT JOIN tushare.adj_factor f "
-        f"ON f.ts_code = d.ts_code AND f.trade_date = d.trade_date{where.sql()}"
-    )
-    filled = (
-        "SELECT j.*, max(own_factor) OVER (PARTITION BY ts_code, factor_run) AS factor FROM j"
-    )
+    # Tushare's fill: a day without a factor row of its own takes the stock's latest earlier factor.
+    if dialect == "duckdb":
+        # An as-of join: one merge pass over both tables, whatever their size.
+        joined = (
+            f"SELECT {plain}, f.adj_factor AS factor FROM tushare.daily d ASOF LEFT JOIN "
+            f"tushare.adj_factor f ON f.ts_code = d.ts_code AND d.trade_date >= f.trade_date{where.sql()}"
+        )
+    else:
+        # A hash join on the day; the index look-up for an earlier factor runs only where the day has none
+        # (COALESCE evaluates its second argument lazily).
+        joined = (
+            f"SELECT {plain}, COALESCE(f.adj_factor, (SELECT p.adj_factor FROM tushare.adj_factor p "
+            "WHERE p.ts_code = d.ts_code AND p.trade_date < d.trade_date ORDER BY p.trade_date DESC LIMIT 1)) "
+            "AS factor FROM tushare.daily d LEFT JOIN tushare.adj_factor f "
+            f"ON f.ts_code = d.ts_code AND f.trade_date = d.trade_date{where.sql()}"
+        )
     if adjust == "qfq":
         ref_where = WhereClause()
         ref_where.args = where.args  # one numbering for the whole statement
@@ -130,11 +136,11 @@ def _bars_sql(
         )
         scale = "k.factor / ref.ref"
         source = "k LEFT JOIN ref ON ref.ts_code = k.ts_code"
-        ctes = f"j AS ({joined}), k AS ({filled}), ref AS ({reference})"
+        ctes = f"k AS ({joined}), ref AS ({reference})"
     else:
         scale = "k.factor"
         source = "k"
-        ctes = f"j AS ({joined}), k AS ({filled})"
+        ctes = f"k AS ({joined})"
 
     def price(col: str) -> str:
         value = f"k.{quote_ident(col)} * {scale}"
