@@ -77,7 +77,8 @@ def bars(
     from alphahome.data.reading import reading
 
     with reading(db) as conn:
-        table = conn.fetch_arrow(*_bars_sql(conn.dialect, first, last, wanted, adjust, ref_day, digits))
+        table = conn.fetch_arrow(*_bars_sql(first, last, wanted, adjust, ref_day, digits))
+    table = table.sort_by([("ts_code", "ascending"), ("trade_date", "ascending")])
     frame = table.to_pandas(date_as_object=False)
     if freq != "D":
         frame = _aggregate(frame, freq)
@@ -92,34 +93,38 @@ def bars(
 
 
 def _bars_sql(
-    dialect: str, first: Any, last: Any, codes: list[str] | None, adjust: Adjust, anchor: Any, digits: int | None
+    first: Any, last: Any, codes: list[str] | None, adjust: Adjust, anchor: Any, digits: int | None
 ) -> tuple[Any, ...]:
-    """One statement: the bars, each day's factor (filled from the latest earlier one where missing) and the
-    adjusted prices; ``dialect`` picks the fill's join (DuckDB's as-of join, PostgreSQL's index look-up)."""
+    """One statement (both engines): the bars, each day's factor (the latest earlier one where the day has
+    none) and the adjusted prices. Unordered: the caller sorts (a text sort in the database costs more)."""
     where = WhereClause(alias="d")
     where.between("trade_date", first, last)
     if codes is not None:
         where.equals("ts_code", codes)
     plain = ", ".join(f"d.{quote_ident(c)}" for c in BAR_COLUMNS)
     if adjust is None:
-        return (f"SELECT {plain} FROM tushare.daily d{where.sql()} ORDER BY d.ts_code, d.trade_date",
+        return (f"SELECT {plain} FROM tushare.daily d{where.sql()}",
                 *where.args)
-    # Tushare's fill: a day without a factor row of its own takes the stock's latest earlier factor.
-    if dialect == "duckdb":
-        # An as-of join: one merge pass over both tables, whatever their size.
-        joined = (
-            f"SELECT {plain}, f.adj_factor AS factor FROM tushare.daily d ASOF LEFT JOIN "
-            f"tushare.adj_factor f ON f.ts_code = d.ts_code AND d.trade_date >= f.trade_date{where.sql()}"
-        )
-    else:
-        # A hash join on the day; the index look-up for an earlier factor runs only where the day has none
-        # (COALESCE evaluates its second argument lazily).
-        joined = (
-            f"SELECT {plain}, COALESCE(f.adj_factor, (SELECT p.adj_factor FROM tushare.adj_factor p "
-            "WHERE p.ts_code = d.ts_code AND p.trade_date < d.trade_date ORDER BY p.trade_date DESC LIMIT 1)) "
-            "AS factor FROM tushare.daily d LEFT JOIN tushare.adj_factor f "
-            f"ON f.ts_code = d.ts_code AND f.trade_date = d.trade_date{where.sql()}"
-        )
+    # The day's own factor by a hash join (the factor side bounded to the range too: the planner does not
+    # infer it); Tushare's fill — a day without a factor row takes the stock's latest earlier factor — is
+    # looked up only for such days, so its cost follows the gaps, not the range.
+    on = WhereClause(alias="f")
+    on.args = where.args  # one numbering for the whole statement
+    on.between("trade_date", first, last)
+    own = (
+        f"SELECT {plain}, f.adj_factor AS own_factor FROM tushare.daily d LEFT JOIN tushare.adj_factor f "
+        f"ON f.ts_code = d.ts_code AND f.trade_date = d.trade_date AND {' AND '.join(on.parts)}{where.sql()}"
+    )
+    fill = (
+        "SELECT m.ts_code, m.trade_date, (SELECT p.adj_factor FROM tushare.adj_factor p WHERE "
+        "p.ts_code = m.ts_code AND p.trade_date < m.trade_date ORDER BY p.trade_date DESC LIMIT 1) AS factor "
+        "FROM j m WHERE m.own_factor IS NULL"
+    )
+    joined = (
+        "SELECT j.*, COALESCE(j.own_factor, g.factor) AS factor FROM j LEFT JOIN g "
+        "ON g.ts_code = j.ts_code AND g.trade_date = j.trade_date"
+    )
+    base = f"j AS ({own}), g AS ({fill}), k AS ({joined})"
     if adjust == "qfq":
         ref_where = WhereClause()
         ref_where.args = where.args  # one numbering for the whole statement
@@ -136,11 +141,11 @@ def _bars_sql(
         )
         scale = "k.factor / ref.ref"
         source = "k LEFT JOIN ref ON ref.ts_code = k.ts_code"
-        ctes = f"k AS ({joined}), ref AS ({reference})"
+        ctes = f"{base}, ref AS ({reference})"
     else:
         scale = "k.factor"
         source = "k"
-        ctes = f"k AS ({joined})"
+        ctes = base
 
     def price(col: str) -> str:
         value = f"k.{quote_ident(col)} * {scale}"
@@ -157,7 +162,7 @@ def _bars_sql(
                                                                                     "pre_close")),
         f"{change} AS change", f"{pct} AS pct_chg", "k.vol", "k.amount", "k.factor AS adj_factor",
     ]
-    sql = f"WITH {ctes} SELECT {', '.join(select)} FROM {source} ORDER BY k.ts_code, k.trade_date"
+    sql = f"WITH {ctes} SELECT {', '.join(select)} FROM {source}"
     return (sql, *where.args)
 
 
