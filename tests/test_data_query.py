@@ -198,3 +198,9 @@ def test_nan_never_guessed_without_factors(database_url):
         db.ensure_table(table_spec("adj_factor"))
     df = bars("000001.SZ", "20240101", "20240108", adjust="hfq", db=database_url)
     assert math.isnan(df.loc[0, "close"])
+
+
+def test_unadjusted_bars_can_carry_the_factor(warehouse):
+    df = bars("600000.SH", "20240101", "20240108", adj_factor=True, db=warehouse)
+    assert df["close"].tolist() == [20.0, 22.0, 21.0]  # unadjusted
+    assert df["adj_factor"].tolist() == [3.0, 3.0, 4.0]  # Wednesday takes Tuesday's factor

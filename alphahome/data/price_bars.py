@@ -25,6 +25,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from alphahome.data.rows import DataQueryError, WhereClause, as_date, code_list, convert
 from alphahome.storage.sql import quote_ident
@@ -77,8 +79,12 @@ def bars(
     from alphahome.data.reading import reading
 
     with reading(db) as conn:
-        table = conn.fetch_arrow(*_bars_sql(first, last, wanted, adjust, ref_day, digits))
+        table = conn.fetch_arrow(*_bars_sql(conn.dialect, first, last, wanted, adjust, ref_day, adj_factor))
     table = table.sort_by([("ts_code", "ascending"), ("trade_date", "ascending")])
+    if adjust is not None:
+        table = _adjusted(table, adjust, digits)
+    elif "ref_factor" in table.column_names:
+        table = table.drop_columns(["ref_factor"])
     frame = table.to_pandas(date_as_object=False)
     if freq != "D":
         frame = _aggregate(frame, freq)
@@ -86,23 +92,23 @@ def bars(
         frame = frame.drop(columns="adj_factor")
     frame = frame.reset_index(drop=True)
     if as_arrow or as_polars:
-        import pyarrow as pa
-
         return convert(pa.Table.from_pandas(frame, preserve_index=False), as_arrow=as_arrow, as_polars=as_polars)
     return frame
 
 
 def _bars_sql(
-    first: Any, last: Any, codes: list[str] | None, adjust: Adjust, anchor: Any, digits: int | None
+    dialect: str, first: Any, last: Any, codes: list[str] | None, adjust: Adjust, anchor: Any,
+    with_factor: bool = False,
 ) -> tuple[Any, ...]:
-    """One statement (both engines): the bars, each day's factor (the latest earlier one where the day has
-    none) and the adjusted prices. Unordered: the caller sorts (a text sort in the database costs more)."""
+    """One statement: the bars, each day's factor (the latest earlier one where the day has none) and the
+    adjusted prices; ``dialect`` (``duckdb``/``postgres``) shapes the fill for its planner. Unordered: the
+    caller sorts (a text sort in the database costs more)."""
     where = WhereClause(alias="d")
     where.between("trade_date", first, last)
     if codes is not None:
         where.equals("ts_code", codes)
     plain = ", ".join(f"d.{quote_ident(c)}" for c in BAR_COLUMNS)
-    if adjust is None:
+    if adjust is None and not with_factor:
         return (f"SELECT {plain} FROM tushare.daily d{where.sql()}",
                 *where.args)
     # The day's own factor by a hash join (the factor side bounded to the range too: the planner does not
@@ -111,20 +117,26 @@ def _bars_sql(
     on = WhereClause(alias="f")
     on.args = where.args  # one numbering for the whole statement
     on.between("trade_date", first, last)
-    own = (
-        f"SELECT {plain}, f.adj_factor AS own_factor FROM tushare.daily d LEFT JOIN tushare.adj_factor f "
-        f"ON f.ts_code = d.ts_code AND f.trade_date = d.trade_date AND {' AND '.join(on.parts)}{where.sql()}"
+    earlier = (
+        "(SELECT p.adj_factor FROM tushare.adj_factor p WHERE p.ts_code = {t}.ts_code "
+        "AND p.trade_date < {t}.trade_date ORDER BY p.trade_date DESC LIMIT 1)"
     )
-    fill = (
-        "SELECT m.ts_code, m.trade_date, (SELECT p.adj_factor FROM tushare.adj_factor p WHERE "
-        "p.ts_code = m.ts_code AND p.trade_date < m.trade_date ORDER BY p.trade_date DESC LIMIT 1) AS factor "
-        "FROM j m WHERE m.own_factor IS NULL"
+    day_join = (
+        "FROM tushare.daily d LEFT JOIN tushare.adj_factor f ON f.ts_code = d.ts_code "
+        f"AND f.trade_date = d.trade_date AND {' AND '.join(on.parts)}{where.sql()}"
     )
-    joined = (
-        "SELECT j.*, COALESCE(j.own_factor, g.factor) AS factor FROM j LEFT JOIN g "
-        "ON g.ts_code = j.ts_code AND g.trade_date = j.trade_date"
-    )
-    base = f"j AS ({own}), g AS ({fill}), k AS ({joined})"
+    if dialect == "postgres":
+        # COALESCE evaluates the look-up lazily: it runs (on the key index) only for days without a factor.
+        base = f"k AS (SELECT {plain}, COALESCE(f.adj_factor, {earlier.format(t='d')}) AS factor {day_join})"
+    else:
+        # DuckDB decorrelates a subquery over every outer row: give it only the days without a factor.
+        base = (
+            f"j AS (SELECT {plain}, f.adj_factor AS own_factor {day_join}), "
+            f"g AS (SELECT m.ts_code, m.trade_date, {earlier.format(t='m')} AS factor FROM j m "
+            "WHERE m.own_factor IS NULL), "
+            "k AS (SELECT j.*, COALESCE(j.own_factor, g.factor) AS factor FROM j LEFT JOIN g "
+            "ON g.ts_code = j.ts_code AND g.trade_date = j.trade_date)"
+        )
     if adjust == "qfq":
         ref_where = WhereClause()
         ref_where.args = where.args  # one numbering for the whole statement
@@ -139,31 +151,37 @@ def _bars_sql(
             f"FROM tushare.adj_factor{ref_where.sql()} GROUP BY ts_code) r JOIN tushare.adj_factor a "
             "ON a.ts_code = r.ts_code AND a.trade_date = r.ref_date"
         )
-        scale = "k.factor / ref.ref"
         source = "k LEFT JOIN ref ON ref.ts_code = k.ts_code"
         ctes = f"{base}, ref AS ({reference})"
+        reference_column = "ref.ref AS ref_factor"
     else:
-        scale = "k.factor"
         source = "k"
         ctes = base
-
-    def price(col: str) -> str:
-        value = f"k.{quote_ident(col)} * {scale}"
-        return f"round(CAST({value} AS NUMERIC), {int(digits)})::DOUBLE PRECISION" if digits is not None else value
-
-    prices = {c: price(c) for c in PRICE_COLUMNS}
-    change = f"({prices['close']} - {prices['pre_close']})"
-    pct = f"{change} / NULLIF({prices['pre_close']}, 0) * 100"
-    if digits is not None:
-        change = f"round(CAST({change} AS NUMERIC), {int(digits)})::DOUBLE PRECISION"
-        pct = f"round(CAST({pct} AS NUMERIC), {int(digits)})::DOUBLE PRECISION"
-    select = [
-        "k.ts_code", "k.trade_date", *(f"{prices[c]} AS {quote_ident(c)}" for c in ("open", "high", "low", "close",
-                                                                                    "pre_close")),
-        f"{change} AS change", f"{pct} AS pct_chg", "k.vol", "k.amount", "k.factor AS adj_factor",
-    ]
+        reference_column = "CAST(NULL AS DOUBLE PRECISION) AS ref_factor"
+    # The arithmetic is done in Arrow by the caller: the database ships the stored prices (short numbers)
+    # and two factors, a third of the bytes of computed full-precision prices.
+    select = [*(f"k.{quote_ident(c)}" for c in BAR_COLUMNS), "k.factor AS adj_factor", reference_column]
     sql = f"WITH {ctes} SELECT {', '.join(select)} FROM {source}"
     return (sql, *where.args)
+
+
+def _adjusted(table: pa.Table, adjust: Adjust, digits: int | None) -> pa.Table:
+    """Prices × factor (÷ the reference factor for qfq), change and pct_chg recomputed, rounded on request."""
+    factor = table.column("adj_factor")
+    scale = pc.divide(factor, table.column("ref_factor")) if adjust == "qfq" else factor
+    columns = {c: pc.multiply(table.column(c), scale) for c in PRICE_COLUMNS}
+    if digits is not None:
+        columns = {c: pc.round(v, ndigits=digits) for c, v in columns.items()}
+    pre_close = columns["pre_close"]
+    change = pc.subtract(columns["close"], pre_close)
+    nonzero = pc.if_else(pc.equal(pre_close, 0.0), pa.scalar(None, pa.float64()), pre_close)
+    pct = pc.multiply(pc.divide(change, nonzero), 100.0)
+    if digits is not None:
+        change, pct = pc.round(change, ndigits=digits), pc.round(pct, ndigits=digits)
+    columns["change"], columns["pct_chg"] = change, pct
+    for name, values in columns.items():
+        table = table.set_column(table.column_names.index(name), name, values)
+    return table.drop_columns(["ref_factor"])
 
 
 def _aggregate(frame: pd.DataFrame, freq: str) -> pd.DataFrame:
