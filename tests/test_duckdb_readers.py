@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SANDBOX_END
 from test_pit_oracle import generate_raw, load_raw
 
 from alphahome.errors import ConnectionFailed
@@ -250,7 +251,7 @@ def test_python_front_door_updates_and_reads(tmp_path: Path) -> None:
     from alphahome.sandbox.tokens import TOKEN_5000
 
     url = f"duckdb:///{tmp_path / 'front.duckdb'}"
-    with run_sandbox_in_thread(seed=42, scale="small") as server:
+    with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END) as server:
         settings = sandbox_settings(url, server.url, TOKEN_5000, write_config(tmp_path / "config.json"))
         end = server.market.end_date  # type: ignore[attr-defined]
         report = alphahome.update(["trade_cal"], end=end, settings=settings)

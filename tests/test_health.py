@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from conftest import SANDBOX_END
 from prometheus_client.parser import text_string_to_metric_families
 from test_update_support import cli_env, run_cli
 
@@ -20,7 +21,7 @@ KEPT = ("trade_cal", "stock_basic", "daily")
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with run_sandbox_in_thread(seed=42, scale="small") as server:
+    with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END) as server:
         yield server
 
 

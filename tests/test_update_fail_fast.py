@@ -11,6 +11,7 @@ import socket
 import time
 
 import pytest
+from conftest import SANDBOX_END
 from test_update_support import cli_env, run_cli, run_update, sandbox_settings, write_config, write_schedule
 
 from alphahome.errors import StorageError
@@ -25,7 +26,7 @@ from alphahome.updater.updater import UpdateRequest
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with run_sandbox_in_thread(seed=42, scale="small") as server:
+    with run_sandbox_in_thread(seed=42, scale="small", end_date=SANDBOX_END) as server:
         yield server
 
 
