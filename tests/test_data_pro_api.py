@@ -7,13 +7,15 @@ itself is tested against the same truth elsewhere), on both backends."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import pytest
 import tushare as ts
-from conftest import SANDBOX_END
+from conftest import SANDBOX_END, _admin, _pg_admin_url, _with_database
 
 from alphahome.data import DataQueryError, pro_api
 from alphahome.data.local_pro import api_definitions
@@ -54,42 +56,26 @@ def sdk(sandbox: SandboxServer) -> Any:
 
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
 def warehouse(request, market: Market, tmp_path_factory) -> Iterator[str]:
-    """Every catalogue table loaded with the market's truth."""
+    """Every catalogue table loaded with the market's truth (one database per backend for the module)."""
+    drop = None
     if request.param == "duckdb":
         url = f"duckdb:///{tmp_path_factory.mktemp('pro') / 'w.duckdb'}"
-        cleanup = None
     else:
-        import os
-        import uuid
-
-        import asyncpg
-
-        admin = os.environ.get("ALPHAHOME_TEST_PG_URL")
-        if not admin:
+        admin = _pg_admin_url()
+        if admin is None:
             pytest.skip("ALPHAHOME_TEST_PG_URL is not set: run the suite through scripts/run_tests.sh")
         name = "t_" + uuid.uuid4().hex[:16]
-
-        async def admin_sql(sql: str) -> None:
-            conn = await asyncpg.connect(admin)
-            try:
-                await conn.execute(sql)
-            finally:
-                await conn.close()
-
-        import asyncio
-
-        asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-        url = admin.rsplit("/", 1)[0] + "/" + name
-        cleanup = (asyncio.run, admin_sql, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
+        url = _with_database(admin, name)
+        drop = (admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     with open_sync(url) as db:
         for spec in CATALOGUE:
             table = spec.table_spec()
             db.ensure_table(table)
             db.upsert(table, market.truth(spec.name))
     yield url
-    if cleanup is not None:
-        run, fn, sql = cleanup
-        run(fn(sql))
+    if drop is not None:
+        asyncio.run(_admin(*drop))
 
 
 @pytest.fixture(scope="module")

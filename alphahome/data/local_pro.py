@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from alphahome.data.rows import DataQueryError, WhereClause, as_date, dataset_table
+from alphahome.data.rows import DataQueryError, WhereClause, column_value, dataset_table
 from alphahome.storage.spec import TableSpec
 from alphahome.storage.sql import qualified, quote_ident
 from alphahome.storage.sync import SyncBackend
@@ -180,26 +180,13 @@ def _condition(where: WhereClause, spec: TableSpec, f: Any, value: str) -> None:
         marks = ", ".join(where.bind(v) for v in values)
         where.add(f"split_part({quote_ident(f.column)}, '.', 1) IN ({marks})")
         return
-    typed = [_typed(column.type, v, f.param) for v in values]
+    typed = [column_value(column.type, v, f.param) for v in values]
     if f.op == "ge":
         where.between(f.column, typed[0], None)
     elif f.op == "le":
         where.between(f.column, None, typed[0])
     else:
         where.equals(f.column, typed if f.op == "in" else typed[0])
-
-
-def _typed(column_type: str, value: str, param: str) -> Any:
-    try:
-        if column_type == "date":
-            return as_date(value, param)
-        if column_type in ("double", "numeric"):
-            return float(value)
-        if column_type in ("bigint", "integer"):
-            return int(value)
-    except ValueError:
-        raise DataQueryError(f"{param}: {value!r} is not a {column_type} value") from None
-    return value
 
 
 def sdk_frame(table: pa.Table, fields: list[str], types: dict[str, str]) -> pd.DataFrame:

@@ -109,25 +109,30 @@ class WhereClause:
         return f" WHERE {' AND '.join(self.parts)}" if self.parts else ""
 
 
+def column_value(column_type: str, value: Any, what: str) -> Any:
+    """One value as a column of ``column_type`` holds it (dates accept YYYYMMDD text); DataQueryError naming
+    ``what`` (the column or parameter) if it cannot be one."""
+    try:
+        if column_type == "date":
+            return as_date(value, what)
+        if column_type in ("double", "numeric"):
+            return float(value)
+        if column_type in ("bigint", "integer"):
+            return int(value)
+        if column_type == "boolean":
+            return bool(value)
+    except (TypeError, ValueError):
+        raise DataQueryError(f"{what}: {value!r} is not a {column_type} value") from None
+    return str(value)
+
+
 def typed_value(spec: TableSpec, column: str, value: Any) -> Any:
-    """A filter value converted to the column's type (dates accept YYYYMMDD text); DataQueryError if not."""
-    col = spec.column(column)
+    """A filter value (or list of values) converted to the column's type; None stays None."""
     if value is None:
         return None
     if isinstance(value, list | tuple | set | frozenset):
         return [typed_value(spec, column, v) for v in value]
-    try:
-        if col.type == "date":
-            return as_date(value, column)
-        if col.type in ("double", "numeric"):
-            return float(value)
-        if col.type in ("bigint", "integer"):
-            return int(value)
-        if col.type == "boolean":
-            return bool(value)
-    except (TypeError, ValueError):
-        raise DataQueryError(f"{column}: {value!r} is not a {col.type} value") from None
-    return str(value)
+    return column_value(spec.column(column).type, value, column)
 
 
 def select_rows(
