@@ -51,9 +51,20 @@ class ApiDef:
     query: Callable[[Market, Mapping[str, str]], pd.DataFrame]
     #: API-specific per-minute quota that overrides the tier's default (e.g. stock_basic 50/min).
     per_minute: int | None = None
+    #: Below ``full_rate_points`` (the higher of Tushare's two figures, "5000/8000") a token gets the
+    #: reduced per-minute quota where Tushare publishes one.
+    full_rate_points: int | None = None
+    reduced_per_minute: int | None = None
     #: Optional hourly / daily quotas.
     per_hour: int | None = None
     per_day: int | None = None
+
+    def per_minute_for(self, points: int) -> int | None:
+        """The API's own per-minute quota for a token with ``points`` (None: the tier's applies)."""
+        if (self.reduced_per_minute is not None and self.full_rate_points is not None
+                and points < self.full_rate_points):
+            return self.reduced_per_minute
+        return self.per_minute
 
     @property
     def field_names(self) -> list[str]:

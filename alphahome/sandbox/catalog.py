@@ -79,6 +79,8 @@ def api(
         sort_desc=sort_desc,
         query=TableQuery(table, tuple(filters), tuple(f.name for f in fds)),
         per_minute=facts.per_minute,
+        full_rate_points=facts.full_rate_points,
+        reduced_per_minute=facts.reduced_per_minute,
     )
 
 

@@ -135,7 +135,8 @@ class QuotaKeeper:
         """The limits that apply to a token with ``points`` calling ``api``."""
         tier = tier_quota(points)
         limits = QuotaLimits(per_minute=tier.per_minute, per_day=tier.per_day)
-        limits = QuotaLimits(per_minute=api.per_minute, per_hour=api.per_hour, per_day=api.per_day).over(limits)
+        limits = QuotaLimits(per_minute=api.per_minute_for(points), per_hour=api.per_hour,
+                             per_day=api.per_day).over(limits)
         if "*" in self._overrides:
             limits = self._overrides["*"].over(limits)
         if api.name in self._overrides:

@@ -319,7 +319,10 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
     _from_table("cn_m", description="Money supply M0/M1/M2 (monthly)."),
     _from_table("sf_month", description="Social financing (monthly)."),
     # ---- finance -------------------------------------------------------------------------------------------
-    _from_table("disclosure_date", open_days=_OPEN_PERIOD_DAYS, description="Report disclosure schedule."),
+    # Each re-announced schedule is its own row (key with ann_date); a schedule not yet announced may
+    # carry no ann_date.
+    _from_table("disclosure_date", open_days=_OPEN_PERIOD_DAYS, nullable_key=("ann_date",),
+                description="Report disclosure schedule, every announced version."),
     _from_table("fina_mainbz", depends_on=("stock_basic",), open_days=_OPEN_PERIOD_DAYS,
                 description="Main business composition (products), every version."),
 )

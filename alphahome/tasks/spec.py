@@ -148,6 +148,15 @@ class DatasetSpec:
             return self.vip_api
         return self.api
 
+    def rate_for(self, api: str, points: int) -> int | None:
+        """The published per-minute quota of ``api`` (this dataset's API or its vip twin) for a token with
+        ``points``: the spec's own figure when it sets one, else the interface table's (which knows the
+        reduced rate below an API's full-rate points); None leaves the points tier's."""
+        facts = INTERFACES.get(api)
+        if facts is None or (self.rate_per_minute is not None and self.rate_per_minute != facts.per_minute):
+            return self.rate_per_minute
+        return facts.rate_per_minute(points)
+
     def row_cap_for(self, api: str) -> int:
         """Rows one call of ``api`` (this dataset's API or its vip variant) may return."""
         if api == self.vip_api and self.vip_row_cap is not None:

@@ -180,7 +180,7 @@ def budget_for(spec: DatasetSpec, api: str, settings: Settings) -> Budget:
     (the dataset's own, else the points tier's); the tier's daily cap where it has one."""
     points = points_of(settings)
     configured = settings.task_overrides(spec.name).rate_limit
-    per_minute = configured if configured is not None else default_budget(points, spec.rate_per_minute)
+    per_minute = configured if configured is not None else default_budget(points, spec.rate_for(api, points))
     return Budget(per_minute=per_minute, per_day=tier_per_day(points))
 
 

@@ -164,24 +164,23 @@ _FIELD_TEXT: dict[str, str] = {
     "cashflow": """
         ts_code:s ann_date:d f_ann_date:d end_date:d report_type:s comp_type:s end_type:s net_profit
         finan_exp c_fr_sale_sg recp_tax_rends n_depos_incr_fi n_incr_loans_cb n_inc_borr_oth_fi
-        prem_fr_orig_contr n_incr_insured_dep n_reinsur_prem n_incr_disp_tfa ifc_cash_incr
-        n_incr_disp_faas n_incr_loans_oth_bank n_cap_incr_repur c_fr_oth_operate_a c_inf_fr_operate_a
-        c_paid_goods_s c_paid_to_for_empl c_paid_for_taxes n_incr_clt_loan_adv n_incr_dep_cbob
-        c_pay_claims_orig_inco pay_handling_chrg pay_comm_insur_plcy oth_cash_pay_oper_act
-        st_cash_out_act n_cashflow_act oth_recp_ral_inv_act c_disp_withdrwl_invest c_recp_return_invest
-        n_recp_disp_fiolta n_recp_disp_sobu stot_inflows_inv_act c_pay_acq_const_fiolta c_paid_invest
-        n_disp_subs_oth_biz oth_pay_ral_inv_act n_incr_pledge_loan stot_out_inv_act n_cashflow_inv_act
-        c_recp_borrow proc_issue_bonds oth_cash_recp_ral_fnc_act stot_cash_in_fnc_act free_cashflow
-        c_prepay_amt_borr c_pay_dist_dpcp_int_exp incl_dvd_profit_paid_sc_ms oth_cashpay_ral_fnc_act
-        stot_cashout_fnc_act n_cash_flows_fnc_act eff_fx_flu_cash n_incr_cash_cash_equ
-        c_cash_equ_beg_period c_cash_equ_end_period c_recp_cap_contrib incl_cash_rec_saims
-        uncon_invest_loss prov_depr_assets depr_fa_coga_dpba amort_intang_assets lt_amort_deferred_exp
-        decr_deferred_exp incr_acc_exp loss_disp_fiolta loss_scr_fa loss_fv_chg invest_loss
-        decr_def_inc_tax_assets incr_def_inc_tax_liab decr_inventories decr_oper_payable
-        incr_oper_payable others im_net_cashflow_oper_act conv_debt_into_cap conv_copbonds_due_within_1y
-        fa_fnc_leases im_n_incr_cash_equ net_dism_capital_add net_cash_rece_sec credit_impa_loss
-        use_right_asset_dep oth_loss_asset end_bal_cash beg_bal_cash end_bal_cash_equ beg_bal_cash_equ
-        update_flag:s
+        prem_fr_orig_contr n_incr_insured_dep n_reinsur_prem n_incr_disp_tfa ifc_cash_incr n_incr_disp_faas
+        n_incr_loans_oth_bank n_cap_incr_repur c_fr_oth_operate_a c_inf_fr_operate_a c_paid_goods_s
+        c_paid_to_for_empl c_paid_for_taxes n_incr_clt_loan_adv n_incr_dep_cbob c_pay_claims_orig_inco
+        pay_handling_chrg pay_comm_insur_plcy oth_cash_pay_oper_act st_cash_out_act n_cashflow_act
+        oth_recp_ral_inv_act c_disp_withdrwl_invest c_recp_return_invest n_recp_disp_fiolta n_recp_disp_sobu
+        stot_inflows_inv_act c_pay_acq_const_fiolta c_paid_invest n_disp_subs_oth_biz oth_pay_ral_inv_act
+        n_incr_pledge_loan stot_out_inv_act n_cashflow_inv_act c_recp_borrow proc_issue_bonds
+        oth_cash_recp_ral_fnc_act stot_cash_in_fnc_act free_cashflow c_prepay_amt_borr
+        c_pay_dist_dpcp_int_exp incl_dvd_profit_paid_sc_ms oth_cashpay_ral_fnc_act stot_cashout_fnc_act
+        n_cash_flows_fnc_act eff_fx_flu_cash n_incr_cash_cash_equ c_cash_equ_beg_period
+        c_cash_equ_end_period c_recp_cap_contrib incl_cash_rec_saims uncon_invest_loss prov_depr_assets
+        depr_fa_coga_dpba amort_intang_assets lt_amort_deferred_exp decr_deferred_exp incr_acc_exp
+        loss_disp_fiolta loss_scr_fa loss_fv_chg invest_loss decr_def_inc_tax_assets incr_def_inc_tax_liab
+        decr_inventories decr_oper_payable incr_oper_payable others im_net_cashflow_oper_act
+        conv_debt_into_cap conv_copbonds_due_within_1y fa_fnc_leases end_bal_cash beg_bal_cash
+        end_bal_cash_equ beg_bal_cash_equ im_n_incr_cash_equ net_dism_capital_add net_cash_rece_sec
+        credit_impa_loss use_right_asset_dep oth_loss_asset update_flag:s
     """,
     "fina_indicator": """
         ts_code:s ann_date:d end_date:d eps dt_eps total_revenue_ps revenue_ps capital_rese_ps
@@ -189,31 +188,30 @@ _FIELD_TEXT: dict[str, str] = {
         cash_ratio invturn_days* arturn_days* inv_turn* ar_turn ca_turn fa_turn assets_turn op_income
         valuechange_income* interst_income* daa* ebit ebitda fcff fcfe current_exint noncurrent_exint
         interestdebt netdebt tangible_asset working_capital networking_capital invest_capital
-        retained_earnings diluted2_eps bps ocfps retainedps cfps ebit_ps fcff_ps fcfe_ps
-        netprofit_margin grossprofit_margin cogs_of_sales expense_of_sales profit_to_gr saleexp_to_gr
-        adminexp_of_gr finaexp_of_gr impai_ttm gc_of_gr op_of_gr ebit_of_gr roe roe_waa roe_dt roa npta
-        roic roe_yearly roa2_yearly roe_avg* opincome_of_ebt* investincome_of_ebt* n_op_profit_of_ebt*
-        tax_to_ebt* dtprofit_to_profit* salescash_to_or* ocf_to_or* ocf_to_opincome* capitalized_to_da*
-        debt_to_assets assets_to_eqt dp_assets_to_eqt ca_to_assets nca_to_assets tbassets_to_totalassets
-        int_to_talcap eqt_to_talcapital currentdebt_to_debt longdeb_to_debt ocf_to_shortdebt debt_to_eqt
-        eqt_to_debt eqt_to_interestdebt tangibleasset_to_debt tangasset_to_intdebt
-        tangibleasset_to_netdebt ocf_to_debt ocf_to_interestdebt* ocf_to_netdebt* ebit_to_interest*
-        longdebt_to_workingcapital* ebitda_to_debt* turn_days roa_yearly roa_dp fixed_assets
-        profit_prefin_exp* non_op_profit* op_to_ebt* nop_to_ebt* ocf_to_profit* cash_to_liqdebt*
-        cash_to_liqdebt_withinterest* op_to_liqdebt* op_to_debt* roic_yearly* total_fa_trun*
-        profit_to_op q_opincome* q_investincome* q_dtprofit* q_eps* q_netprofit_margin*
+        retained_earnings diluted2_eps bps ocfps retainedps cfps ebit_ps fcff_ps fcfe_ps netprofit_margin
+        grossprofit_margin cogs_of_sales expense_of_sales profit_to_gr saleexp_to_gr adminexp_of_gr
+        finaexp_of_gr adminexp_to_gr* finaexp_to_gr* impai_ttm gc_of_gr op_of_gr ebit_of_gr roe roe_waa
+        roe_dt roa npta roic roe_yearly roa2_yearly roe_avg* opincome_of_ebt* investincome_of_ebt*
+        n_op_profit_of_ebt* tax_to_ebt* dtprofit_to_profit* salescash_to_or* ocf_to_or* ocf_to_opincome*
+        capitalized_to_da* debt_to_assets assets_to_eqt dp_assets_to_eqt ca_to_assets nca_to_assets
+        tbassets_to_totalassets int_to_talcap eqt_to_talcapital currentdebt_to_debt longdeb_to_debt
+        ocf_to_shortdebt debt_to_eqt eqt_to_debt eqt_to_interestdebt tangibleasset_to_debt
+        tangasset_to_intdebt tangibleasset_to_netdebt ocf_to_debt ocf_to_interestdebt* ocf_to_netdebt*
+        ebit_to_interest* longdebt_to_workingcapital* ebitda_to_debt* turn_days roa_yearly roa_dp
+        fixed_assets profit_prefin_exp* non_op_profit* op_to_ebt* nop_to_ebt* ocf_to_profit*
+        cash_to_liqdebt* cash_to_liqdebt_withinterest* op_to_liqdebt* op_to_debt* roic_yearly*
+        total_fa_trun* profit_to_op q_opincome* q_investincome* q_dtprofit* q_eps* q_netprofit_margin*
         q_gsprofit_margin* q_exp_to_sales* q_profit_to_gr* q_saleexp_to_gr q_adminexp_to_gr*
-        q_finaexp_to_gr* q_impair_to_gr_ttm* q_gc_to_gr q_op_to_gr* q_roe q_dt_roe q_npta
-        q_opincome_to_ebt* q_investincome_to_ebt* q_dtprofit_to_profit* q_salescash_to_or*
-        q_ocf_to_sales q_ocf_to_or* basic_eps_yoy dt_eps_yoy cfps_yoy op_yoy ebt_yoy netprofit_yoy
-        dt_netprofit_yoy ocf_yoy roe_yoy bps_yoy assets_yoy eqt_yoy tr_yoy or_yoy q_gr_yoy* q_gr_qoq*
-        q_sales_yoy q_sales_qoq* q_op_yoy* q_op_qoq q_profit_yoy* q_profit_qoq* q_netprofit_yoy*
-        q_netprofit_qoq* equity_yoy rd_exp* adminexp_to_gr* finaexp_to_gr* q_oprate* q_roe_yoy*
-        q_dt_roe_yoy* q_npta_yoy* q_oprate_yoy* debt_to_assets_cl* ca_to_assets_cl* nca_to_assets_cl*
+        q_finaexp_to_gr* q_impair_to_gr_ttm* q_gc_to_gr q_op_to_gr* q_roe q_dt_roe q_npta q_opincome_to_ebt*
+        q_investincome_to_ebt* q_dtprofit_to_profit* q_salescash_to_or* q_ocf_to_sales q_ocf_to_or*
+        basic_eps_yoy dt_eps_yoy cfps_yoy q_oprate* q_op_qoq q_profit_yoy* q_profit_qoq* q_netprofit_yoy*
+        q_netprofit_qoq* equity_yoy q_sales_yoy q_sales_qoq* q_gr_yoy* q_gr_qoq* q_roe_yoy* q_dt_roe_yoy*
+        q_npta_yoy* q_oprate_yoy* q_op_yoy* debt_to_assets_cl* ca_to_assets_cl* nca_to_assets_cl*
         debt_to_eqt_cl* eqt_to_debt_cl* eqt_to_interestdebt_cl* tangibleasset_to_debt_cl*
         tangasset_to_intdebt_cl* tangibleasset_to_netdebt_cl* ocf_to_debt_cl* ocf_to_interestdebt_cl*
-        ocf_to_netdebt_cl* ebit_to_interest_cl* longdebt_to_workingcapital_cl* ebitda_to_debt_cl*
-        update_flag:s
+        ocf_to_netdebt_cl* ebit_to_interest_cl* longdebt_to_workingcapital_cl* ebitda_to_debt_cl* bps_yoy
+        assets_yoy eqt_yoy tr_yoy or_yoy op_yoy ebt_yoy netprofit_yoy dt_netprofit_yoy ocf_yoy roe_yoy
+        rd_exp* update_flag:s
     """,
     "express": """
         ts_code:s ann_date:d end_date:d revenue operate_profit total_profit n_income total_assets

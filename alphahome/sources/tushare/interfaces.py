@@ -1,27 +1,31 @@
 """Tushare's interface table: one row per API, read like the Tushare docs table.
 
-=================  =============================================================================
-column             meaning
-=================  =============================================================================
-``name``           the ``api_name`` (``daily``, ``income``, …)
-``family``         stock, index, fund, cbond, future, option, hk, macro, finance, others
-``shape``          how a whole-history sync splits its requests, a plain name the dataset catalogue
-                   maps onto its request-shape objects (see :data:`SHAPES`)
-``row_cap``        rows one call may return (the page size); broader calls are silently cut
-``points``         minimum points to call it
-``required``       groups of parameters: at least one of each group must be given
-``params``         the other documented (optional) parameters
-``defaults``       values the service assumes when a parameter is omitted (e.g. ``trade_cal``
-                   exchange ``SSE``; ``index_basic`` market ``SSE``: without ``market`` only SSE
-                   indices come back)
-``columns``        parameters that filter a column of another name (``period`` → ``end_date``)
-``key``            the columns that identify a row (checked against data with stages, revisions
-                   and NULL dates)
-``date_column``    the column history is split along (None: a snapshot)
-``per_minute``     the API's own per-minute quota where Tushare publishes one (else the tier's)
-``vip``            the whole-market ``*_vip`` twin, its points and row cap
-``history_start``  the first date with data (``YYYYMMDD``)
-=================  =============================================================================
+======================  =============================================================================
+column                  meaning
+======================  =============================================================================
+``name``                the ``api_name`` (``daily``, ``income``, …)
+``family``              stock, index, fund, cbond, future, option, hk, macro, finance, others
+``shape``               how a whole-history sync splits its requests, a plain name the dataset catalogue
+                        maps onto its request-shape objects (see :data:`SHAPES`)
+``row_cap``             rows one call may return (the page size); broader calls are silently cut
+``points``              minimum points to call it (the lower figure where Tushare gives two, "300/5000")
+``full_rate_points``    where Tushare gives two figures, the higher: below it the API is callable but
+                        slower ("每分钟内限制次数，超过N积分频次相对较高"); None when there is one figure
+``reduced_per_minute``  the published per-minute quota below ``full_rate_points`` where Tushare states
+                        one (the ``*_factor_pro`` APIs: 30/min under 8000 points); else the tier's quota
+``required``            groups of parameters: at least one of each group must be given
+``params``              the other documented (optional) parameters
+``defaults``            values the service assumes when a parameter is omitted (e.g. ``trade_cal``
+                        exchange ``SSE``; ``index_basic`` market ``SSE``: without ``market`` only SSE
+                        indices come back)
+``columns``             parameters that filter a column of another name (``period`` → ``end_date``)
+``key``                 the columns that identify a row (checked against data with stages, revisions
+                        and NULL dates)
+``date_column``         the column history is split along (None: a snapshot)
+``per_minute``          the API's own per-minute quota where Tushare publishes one (else the tier's)
+``vip``                 the whole-market ``*_vip`` twin, its points and row cap
+``history_start``       the first date with data (``YYYYMMDD``)
+======================  =============================================================================
 
 Output fields and their types are in :mod:`alphahome.sources.tushare.fields` (the same APIs, one table
 each). Tier quotas are :data:`TIERS`. Facts follow the Tushare documentation as summarised in
@@ -99,6 +103,8 @@ class Interface:
     key: tuple[str, ...] = ()
     date_column: str | None = None
     per_minute: int | None = None
+    full_rate_points: int | None = None
+    reduced_per_minute: int | None = None
     vip: str | None = None
     vip_points: int = 5000
     vip_row_cap: int | None = None
@@ -120,7 +126,11 @@ class Interface:
         return self.base or self.name
 
     def rate_per_minute(self, points: int) -> int:
-        """The published per-minute quota of this API for a token with ``points``."""
+        """The published per-minute quota of this API for a token with ``points``: the reduced figure below
+        :attr:`full_rate_points` where one is published, else the API's own figure, else the tier's."""
+        if (self.reduced_per_minute is not None and self.full_rate_points is not None
+                and points < self.full_rate_points):
+            return self.reduced_per_minute
         return self.per_minute if self.per_minute is not None else tier_per_minute(points)
 
     def default_of(self, param: str) -> str | None:
@@ -137,6 +147,8 @@ _DAY = ("trade_date", "start_date", "end_date")
 _CODE_DAY = ("ts_code", *_DAY)
 _FIN = ("ts_code", "ann_date", "f_ann_date", "start_date", "end_date", "period", "report_type", "comp_type")
 _PERIOD = (("period", "end_date"),)
+#: Wider than the original's (ts_code, end_date, f_ann_date): a period has several report types and
+#: corrected versions (update_flag), and ann_date can be NULL (docs/tushare_interfaces.md, statements).
 _STATEMENT_KEY = ("ts_code", "end_date", "report_type", "ann_date", "f_ann_date", "update_flag")
 
 _TABLE: tuple[Interface, ...] = (
@@ -213,37 +225,49 @@ _TABLE: tuple[Interface, ...] = (
        key=("ts_code", "end_date", "ann_date"), date_column="end_date", vip="forecast_vip", vip_row_cap=3500,
        doc_id=45, title="业绩预告"),
     # ---- stock: reference and events ----------------------------------------------------------------
+    # key wider than the original's (ts_code, start_date): a stock can carry two names from one start_date
+    # (a correction, or ST and the new name announced together). History is one snapshot, so the
+    # original's 20100101 start does not apply.
     _I("namechange", "stock", "snapshot", 10000, params=("ts_code", "start_date", "end_date"),
        key=("ts_code", "start_date", "name"), history_start="19900101", doc_id=100, title="股票曾用名"),
     _I("stock_st", "stock", "trade_dates", 1000, params=_CODE_DAY, key=("ts_code", "trade_date"),
        date_column="trade_date", history_start="20160101", doc_id=397, title="ST股票列表"),
+    # key adds freq to the original's (ts_code, trade_date): weekly and monthly bars share one table here.
     _I("stk_weekly_monthly", "stock", "trade_dates", 6000, required=(("freq",),), params=_CODE_DAY,
        key=("ts_code", "trade_date", "freq"), date_column="trade_date", history_start="20050101", doc_id=336,
        title="股票周/月线行情（每日更新）"),
-    _I("stk_factor_pro", "stock", "trade_dates", 10000, points=5000, params=_CODE_DAY,
+    _I("stk_factor_pro", "stock", "trade_dates", 10000, points=5000, full_rate_points=8000,
+       reduced_per_minute=30, params=_CODE_DAY,
        key=("ts_code", "trade_date"), date_column="trade_date", history_start="19901219", doc_id=328,
        title="股票技术面因子（专业版）"),
     _I("cyq_perf", "stock", "trade_dates", 5000, points=5000, params=_CODE_DAY, key=("ts_code", "trade_date"),
        date_column="trade_date", history_start="20180101", doc_id=293, title="每日筹码及胜率"),
+    # history from 20100331 (margin trading began that day) rather than the original's 20050101 default.
     _I("margin", "stock", "trade_dates", 4000, params=(*_DAY, "exchange_id"), key=("trade_date", "exchange_id"),
        date_column="trade_date", history_start="20100331", doc_id=58, title="融资融券交易汇总"),
     _I("margin_detail", "stock", "trade_dates", 6000, params=_CODE_DAY, key=("ts_code", "trade_date"),
        date_column="trade_date", history_start="20100331", doc_id=59, title="融资融券交易明细"),
     _I("moneyflow_hsgt", "stock", "trade_dates", 300, params=_DAY, key=("trade_date",),
        date_column="trade_date", history_start="20141117", doc_id=47, title="沪深港通资金流向"),
+    # key (trade_date, market_type, ts_code) rather than the original's (…, rank): a stock is listed once per
+    # market and day, while ranks can tie.
     _I("hsgt_top10", "stock", "trade_dates", 5000, params=(*_CODE_DAY, "market_type"),
        key=("trade_date", "market_type", "ts_code"), date_column="trade_date", history_start="20141117",
        doc_id=48, title="沪深股通十大成交股"),
     _I("hk_hold", "stock", "trade_dates", 5000, params=("code", *_CODE_DAY, "exchange"),
-       key=("trade_date", "exchange", "ts_code"), date_column="trade_date", history_start="20160629",
+       key=("trade_date", "exchange", "ts_code"), date_column="trade_date", history_start="20141117",
        doc_id=188, title="沪深港股通持股明细"),
     _I("top_list", "stock", "trade_dates", 10000, required=(("trade_date",),), params=("ts_code",),
        key=("trade_date", "ts_code", "reason"), date_column="trade_date", history_start="20050101",
        doc_id=106, title="龙虎榜每日明细"),
+    # key adds reason to the original's (ts_code, trade_date, exalter, side): a stock listed for two reasons
+    # in one day shows the same seat under each.
     _I("top_inst", "stock", "trade_dates", 10000, points=5000, required=(("trade_date",),), params=("ts_code",),
        key=("trade_date", "ts_code", "exalter", "side", "reason"), date_column="trade_date",
        history_start="20050101", doc_id=107, title="龙虎榜机构明细"),
-    _I("block_trade", "stock", "trade_dates", 1000, points=300, params=_CODE_DAY,
+    # key wider than the original's (ts_code, trade_date, buyer, seller): one buyer/seller pair often trades a
+    # stock several times a day at different prices and sizes.
+    _I("block_trade", "stock", "trade_dates", 1000, points=300, full_rate_points=5000, params=_CODE_DAY,
        key=("ts_code", "trade_date", "buyer", "seller", "price", "vol"), date_column="trade_date",
        history_start="20050101", doc_id=161, title="大宗交易"),
     _I("limit_list_d", "stock", "trade_dates", 2500, points=5000,
@@ -253,32 +277,41 @@ _TABLE: tuple[Interface, ...] = (
     _I("stk_ah_comparison", "stock", "trade_dates", 1000, points=5000, params=("hk_code", *_CODE_DAY),
        key=("trade_date", "ts_code", "hk_code"), date_column="trade_date", history_start="20250812",
        doc_id=399, title="AH股比价"),
+    # key adds end_date to the original's (ts_code, ann_date): one announcement can report the holder count
+    # at several period ends.
     _I("stk_holdernumber", "stock", "ann_dates", 3000, points=600,
        params=("ts_code", "ann_date", "enddate", "start_date", "end_date"), columns=(("enddate", "end_date"),),
        key=("ts_code", "ann_date", "end_date"), date_column="ann_date", history_start="20050101", doc_id=166,
        title="股东人数"),
-    _I("stk_holdertrade", "stock", "ann_dates", 3000,
+    # key wider than the original's (ts_code, ann_date, holder_name): one announcement can report a
+    # holder's increase and decrease (in_de) together.
+    _I("stk_holdertrade", "stock", "ann_dates", 3000, full_rate_points=5000,
        params=("ts_code", "ann_date", "start_date", "end_date", "trade_type", "holder_type"),
        columns=(("trade_type", "in_de"),), key=("ts_code", "ann_date", "holder_name", "in_de"),
-       date_column="ann_date", history_start="20050101", doc_id=175, title="股东增减持"),
-    _I("share_float", "stock", "ann_dates", 6000, points=120,
+       date_column="ann_date", history_start="20040101", doc_id=175, title="股东增减持"),
+    # key wider than the original's (ts_code, ann_date, float_date): one unlock lists many holders and
+    # share types.
+    _I("share_float", "stock", "ann_dates", 6000, points=120, full_rate_points=5000,
        params=("ts_code", "ann_date", "float_date", "start_date", "end_date"),
        key=("ts_code", "ann_date", "float_date", "holder_name", "share_type"), date_column="ann_date",
        history_start="20050101", doc_id=160, title="限售股解禁"),
     _I("repurchase", "stock", "ann_dates", 2000, points=600, params=("ann_date", "start_date", "end_date"),
        key=("ts_code", "ann_date", "proc"), date_column="ann_date", history_start="20050101", doc_id=124,
        title="股票回购"),
-    _I("pledge_stat", "stock", "weeks", 5000, points=500, params=("ts_code", "end_date"),
+    _I("pledge_stat", "stock", "weeks", 5000, points=120, params=("ts_code", "end_date"),
        key=("ts_code", "end_date"), date_column="end_date", history_start="20140101", doc_id=110,
        title="股权质押统计数据"),
-    _I("report_rc", "stock", "trade_dates", 3000, points=5000,
+    # key adds report_title to the original's: one analyst can publish several reports on a stock and
+    # quarter in a day.
+    # points 8000: the formal permission (Tushare doc 292; 120 points get a 10-call/day trial, not used here).
+    _I("report_rc", "stock", "trade_dates", 3000, points=8000,
        params=("ts_code", "report_date", "start_date", "end_date"),
        key=("ts_code", "report_date", "org_name", "author_name", "quarter", "report_title"),
        date_column="report_date", history_start="20100101", doc_id=292, title="卖方盈利预测数据"),
     # ---- stock: concept boards (THS, DC, KPL) --------------------------------------------------------------
-    _I("ths_index", "stock", "snapshot", 5000, points=5000, params=("ts_code", "exchange", "type"),
+    _I("ths_index", "stock", "snapshot", 5000, points=6000, params=("ts_code", "exchange", "type"),
        key=("ts_code",), doc_id=259, title="同花顺概念和行业指数"),
-    _I("ths_member", "stock", "per_code", 5000, points=5000, params=("ts_code", "con_code"),
+    _I("ths_member", "stock", "per_code", 5000, points=6000, per_minute=200, params=("ts_code", "con_code"),
        key=("ts_code", "con_code"), doc_id=261, title="同花顺概念板块成分"),
     _I("ths_daily", "stock", "trade_dates", 3000, points=5000, params=_CODE_DAY, key=("ts_code", "trade_date"),
        date_column="trade_date", history_start="20070801", doc_id=260, title="同花顺板块指数行情"),
@@ -297,7 +330,7 @@ _TABLE: tuple[Interface, ...] = (
        key=("trade_date", "ts_code", "con_code"), date_column="trade_date", history_start="20241014",
        doc_id=351, title="开盘啦题材成分"),
     _I("kpl_list", "stock", "trade_dates", 8000, points=5000, params=(*_CODE_DAY, "tag"),
-       key=("ts_code", "trade_date", "tag"), date_column="trade_date", history_start="20200101", doc_id=347,
+       key=("ts_code", "trade_date", "tag"), date_column="trade_date", history_start="20180101", doc_id=347,
        title="开盘啦榜单数据"),
     # ---- index -------------------------------------------------------------------------------------------
     _I("index_dailybasic", "index", "trade_dates", 3000, points=400, params=_CODE_DAY,
@@ -307,7 +340,7 @@ _TABLE: tuple[Interface, ...] = (
        key=("ts_code", "trade_date"), date_column="trade_date", history_start="20050101", doc_id=358,
        title="指数技术面因子（专业版）"),
     _I("index_global", "index", "trade_dates", 4000, points=6000, params=_CODE_DAY,
-       key=("ts_code", "trade_date"), date_column="trade_date", history_start="20000101", doc_id=211,
+       key=("ts_code", "trade_date"), date_column="trade_date", history_start="19820920", doc_id=211,
        title="国际主要指数"),
     _I("sw_daily", "index", "trade_dates", 4000, points=5000, params=_CODE_DAY, key=("ts_code", "trade_date"),
        date_column="trade_date", history_start="20050101", doc_id=327, title="申万行业日线行情"),
@@ -324,11 +357,13 @@ _TABLE: tuple[Interface, ...] = (
        key=("ts_code",), history_start="19700101", doc_id=386, title="ETF基准指数"),
     _I("fund_daily", "fund", "trade_dates", 2000, points=5000, params=_CODE_DAY, key=("ts_code", "trade_date"),
        date_column="trade_date", history_start="20000101", doc_id=127, title="场内基金日线行情"),
-    _I("fund_adj", "fund", "trade_dates", 2000, points=600, params=_CODE_DAY, key=("ts_code", "trade_date"),
+    _I("fund_adj", "fund", "trade_dates", 2000, points=600, full_rate_points=5000, params=_CODE_DAY, key=("ts_code", "trade_date"),
        date_column="trade_date", history_start="20000101", doc_id=199, title="基金复权因子"),
     _I("fund_share", "fund", "trade_dates", 2000, params=(*_CODE_DAY, "market", "fund_type"),
        key=("ts_code", "trade_date"), date_column="trade_date", history_start="20000101", doc_id=207,
        title="基金规模"),
+    # key (ts_code, ann_date, div_proc, base_date) rather than the original's (ts_code, ex_date): a plan moves
+    # through stages (div_proc) and ex_date stays NULL until it is carried out.
     _I("fund_div", "fund", "ann_dates", 2000, points=400,
        required=(("ann_date", "ex_date", "pay_date", "ts_code"),), params=("start_date", "end_date"),
        key=("ts_code", "ann_date", "div_proc", "base_date"), date_column="ann_date", history_start="20050101",
@@ -337,10 +372,11 @@ _TABLE: tuple[Interface, ...] = (
        params=("ts_code", "ann_date", "start_date", "end_date", "period"), columns=_PERIOD,
        key=("ts_code", "end_date", "symbol", "ann_date"), date_column="ann_date", history_start="19980101",
        doc_id=121, title="基金持仓"),
-    _I("fund_manager", "fund", "snapshot", 5000, points=500, params=("ts_code", "ann_date", "name"),
+    _I("fund_manager", "fund", "snapshot", 5000, points=500, full_rate_points=2000, params=("ts_code", "ann_date", "name"),
        key=("ts_code", "name", "begin_date"), history_start="19900101", doc_id=208, title="基金经理"),
-    _I("fund_factor_pro", "fund", "trade_dates", 8000, points=5000, params=_CODE_DAY,
-       key=("ts_code", "trade_date"), date_column="trade_date", history_start="20050101", doc_id=359,
+    _I("fund_factor_pro", "fund", "trade_dates", 8000, points=5000, full_rate_points=8000,
+       reduced_per_minute=30, params=_CODE_DAY,
+       key=("ts_code", "trade_date"), date_column="trade_date", history_start="19991020", doc_id=359,
        title="场内基金技术面因子（专业版）"),
     # ---- cbond -------------------------------------------------------------------------------------------
     _I("cb_basic", "cbond", "snapshot", 2000, params=("ts_code", "list_date", "exchange"), key=("ts_code",),
@@ -349,6 +385,8 @@ _TABLE: tuple[Interface, ...] = (
        key=("ts_code", "ann_date"), date_column="ann_date", doc_id=186, title="可转债发行"),
     _I("cb_daily", "cbond", "trade_dates", 2000, params=_CODE_DAY, key=("ts_code", "trade_date"),
        date_column="trade_date", history_start="20050101", doc_id=187, title="可转债行情"),
+    # key adds call_type and is_call to the original's (ts_code, ann_date): one day can bring a redemption
+    # and a put notice, or a notice's stages (提示强赎 / 实施强赎).
     _I("cb_call", "cbond", "ann_dates", 2000, points=5000,
        params=("ts_code", "ann_date", "start_date", "end_date"), key=("ts_code", "ann_date", "call_type", "is_call"),
        date_column="ann_date", doc_id=269, title="可转债赎回信息"),
@@ -356,9 +394,10 @@ _TABLE: tuple[Interface, ...] = (
        key=("ts_code", "rate_start_date"), doc_id=305, title="可转债票面利率"),
     _I("cb_price_chg", "cbond", "snapshot", 2000, params=("ts_code",), key=("ts_code", "change_date"),
        history_start="19700101", doc_id=246, title="可转债转股价变动"),
-    _I("cb_share", "cbond", "snapshot", 2000, params=("ts_code",), key=("ts_code", "end_date"), doc_id=247,
+    _I("cb_share", "cbond", "snapshot", 2000, full_rate_points=5000, params=("ts_code",), key=("ts_code", "end_date"), doc_id=247,
        title="可转债转股结果"),
-    _I("cb_factor_pro", "cbond", "trade_dates", 10000, points=5000, params=_CODE_DAY,
+    _I("cb_factor_pro", "cbond", "trade_dates", 10000, points=5000, full_rate_points=8000,
+       reduced_per_minute=30, params=_CODE_DAY,
        key=("ts_code", "trade_date"), date_column="trade_date", history_start="20170101", doc_id=392,
        title="可转债技术面因子（专业版）"),
     # ---- future ------------------------------------------------------------------------------------------
@@ -381,7 +420,7 @@ _TABLE: tuple[Interface, ...] = (
     _I("hk_basic", "hk", "snapshot", 8000, params=("ts_code", "list_status"), key=("ts_code",),
        history_start="19700101", doc_id=191, title="港股列表"),
     _I("hk_daily", "hk", "trade_dates", 5000, params=_CODE_DAY, key=("ts_code", "trade_date"),
-       date_column="trade_date", history_start="19900101", doc_id=192, title="港股日线行情"),
+       date_column="trade_date", history_start="19860402", doc_id=192, title="港股日线行情"),
     _I("hk_tradecal", "others", "snapshot", 2000, params=("start_date", "end_date", "is_open"),
        key=("exchange", "cal_date"), date_column="cal_date", doc_id=250, title="港股交易日历"),
     # ---- macro -------------------------------------------------------------------------------------------
@@ -396,7 +435,7 @@ _TABLE: tuple[Interface, ...] = (
     _I("eco_cal", "macro", "dates", 100, params=("date", "start_date", "end_date", "currency", "country", "event"),
        key=("date", "time", "country", "event"), date_column="date", history_start="20000101", doc_id=233,
        title="全球财经日历"),
-    _I("cn_cpi", "macro", "months", 5000, params=("m", "start_m", "end_m"), columns=(("m", "month"),),
+    _I("cn_cpi", "macro", "months", 5000, points=120, params=("m", "start_m", "end_m"), columns=(("m", "month"),),
        key=("month",), date_column="month", history_start="19960101", doc_id=228, title="居民消费价格指数"),
     _I("cn_ppi", "macro", "months", 5000, points=600, params=("m", "start_m", "end_m"),
        columns=(("m", "month"),), key=("month",), date_column="month", history_start="19960101", doc_id=245,
@@ -406,11 +445,14 @@ _TABLE: tuple[Interface, ...] = (
     _I("cn_m", "macro", "months", 5000, params=("m", "start_m", "end_m"), columns=(("m", "month"),),
        key=("month",), date_column="month", history_start="19900101", doc_id=242, title="货币供应量（月）"),
     _I("sf_month", "macro", "months", 2000, params=("m", "start_m", "end_m"), columns=(("m", "month"),),
-       key=("month",), date_column="month", history_start="20150101", doc_id=310, title="社融增量（月度）"),
+       key=("month",), date_column="month", history_start="19900101", doc_id=310, title="社融增量（月度）"),
     # ---- finance -----------------------------------------------------------------------------------------
+    # key (ts_code, end_date, ann_date), the original's: a schedule is re-announced when its date moves
+    # (modify_date), and each announcement is kept as its own row rather than overwriting the last.
     _I("disclosure_date", "finance", "periods", 3000, params=("ts_code", "end_date", "pre_date", "actual_date"),
-       key=("ts_code", "end_date"), date_column="end_date", history_start="19901231", doc_id=162,
+       key=("ts_code", "end_date", "ann_date"), date_column="end_date", history_start="19901231", doc_id=162,
        title="财报披露计划"),
+    # key adds update_flag to the original's (ts_code, end_date, bz_item): a revised report is a new version.
     _I("fina_mainbz", "finance", "periods", 100, required=(("ts_code",),), params=("period", "type"),
        columns=_PERIOD, defaults=(("type", "P"),), key=("ts_code", "end_date", "bz_item", "update_flag"),
        date_column="end_date", vip="fina_mainbz_vip", vip_row_cap=5000, history_start="20001231", doc_id=81,
