@@ -236,7 +236,9 @@ _FIELD_TEXT: dict[str, str] = {
         out_date:d is_new:s
     """,
     # ---- the rest of the catalogue (field lists as the original system requests them; types from the
-    # Tushare doc pages; every field default unless marked) ------------------------------------------------
+    # Tushare doc pages; every field default unless marked: report_rc's imp_dg/create_time and ths_member's
+    # weight/in_date/out_date/is_new are "默认显示 N" on doc pages 292 and 261; the sync names every field,
+    # so it gets them either way) ------------------------------------------------------------------------
     "cb_basic": """
         ts_code:s bond_full_name:s bond_short_name:s cb_code:s stk_code:s stk_short_name:s maturity par
         issue_price issue_size remain_size value_date:d maturity_date:d rate_type:s coupon_rate add_rate
@@ -486,8 +488,8 @@ _FIELD_TEXT: dict[str, str] = {
     """,
     "report_rc": """
         ts_code:s name:s report_date:d report_title:s report_type:s classify:s org_name:s author_name:s
-        quarter:s op_rt op_pr tp np eps pe rd roe ev_ebitda rating:s max_price min_price imp_dg:s
-        create_time:s
+        quarter:s op_rt op_pr tp np eps pe rd roe ev_ebitda rating:s max_price min_price imp_dg:s*
+        create_time:s*
     """,
     "repurchase": """
         ts_code:s ann_date:d end_date:d proc:s exp_date:d vol amount high_limit low_limit
@@ -534,7 +536,7 @@ _FIELD_TEXT: dict[str, str] = {
         ts_code:s name:s count:i exchange:s list_date:d type:s
     """,
     "ths_member": """
-        ts_code:s con_code:s con_name:s weight in_date:d out_date:d is_new:s
+        ts_code:s con_code:s con_name:s weight* in_date:d* out_date:d* is_new:s*
     """,
     "top_inst": """
         trade_date:d ts_code:s exalter:s side:s buy buy_rate sell sell_rate net_buy reason:s
