@@ -52,7 +52,7 @@ FACTS: tuple[tuple[str, str, int, tuple[str, ...], str | None, str], ...] = (
     ("moneyflow_hsgt", "2000", 300, ("trade_date",), "trade_date", "20141117"),  # points: unverified; cap: unverified
     ("hsgt_top10", "2000", 5000, ("trade_date", "market_type", "ts_code"), "trade_date", "20141117"),  # points: unverified; cap: unverified
     ("hk_hold", "2000", 5000, ("trade_date", "exchange", "ts_code"), "trade_date", "20141117"),  # points: unverified; cap: unverified
-    ("top_list", "2000", 10000, ("trade_date", "ts_code", "reason"), "trade_date", "20050101"),  # points: ep; cap: unverified
+    ("top_list", "2000", 10000, ("trade_date", "ts_code", "reason"), "trade_date", "20050101"),  # points: ep; cap: doc106
     ("top_inst", "5000", 10000, ("trade_date", "ts_code", "exalter", "side", "reason"), "trade_date", "20050101"),  # points: ep; cap: unverified
     ("block_trade", "300/5000", 1000, ("ts_code", "trade_date", "buyer", "seller", "price", "vol"), "trade_date", "20050101"),  # points: ep; cap: ep
     ("limit_list_d", "5000", 2500, ("ts_code", "trade_date"), "trade_date", "20200101"),  # points: ep; cap: ep
