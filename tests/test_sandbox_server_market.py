@@ -95,7 +95,9 @@ async def test_every_api_answers_with_typed_default_columns_newest_first(market,
         # Every non-default column comes back when named.
         extra = [f.name for f in api.fields if not f.default]
         if extra:
-            named = await call(session, server, name, required_params(market, api), fields=extra)
+            named = await call(session, server, name, required_params(market, api), fields=extra,
+                               token=token)
+            assert named["code"] == 0, f"{name}: {named['msg']}"
             assert named["data"]["fields"] == extra, name
             check_types(api, extra, named["data"]["items"])
 
