@@ -11,32 +11,40 @@ import click
 from alphahome import __version__
 from alphahome.errors import AlphaHomeError
 
-#: command name -> "module:attribute" of its click command or group.
-COMMANDS: dict[str, str] = {
-    "demo": "alphahome.demo:demo_command",
-    "tushare": "alphahome.updater.commands:tushare_group",
-    "pit": "alphahome.pit.commands:pit_group",
-    "tasks": "alphahome.tasks.commands:tasks_command",
-    "status": "alphahome.updater.health_commands:status_command",
-    "runs": "alphahome.updater.health_commands:runs_command",
-    "check": "alphahome.updater.health_commands:check_command",
-    "query": "alphahome.data.commands:query_command",
-    "config": "alphahome.config.commands:config_group",
-    "sandbox": "alphahome.sandbox.commands:sandbox_group",
+#: command name -> ("module:attribute" of its click command or group, one line for ``alphahome --help``).
+#: The line is written here so that listing the commands imports none of them (pandas, aiohttp, pydantic…);
+#: tests/test_cli_startup.py checks that every name resolves to its command and that listing imports none.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("alphahome.demo:demo_command",
+             "Run the whole Tushare update (and the PIT build) against the local sandbox."),
+    "tushare": ("alphahome.updater.commands:tushare_group", "Tushare Pro data: the smart incremental update."),
+    "pit": ("alphahome.pit.commands:pit_group",
+            "Point-in-time financial tables: build them, and ask what was known on a given day."),
+    "tasks": ("alphahome.tasks.commands:tasks_command",
+              "List the datasets AlphaHome syncs: API, key, schedule and state."),
+    "status": ("alphahome.updater.health_commands:status_command",
+               "Per raw and PIT table: rows, latest date, last run or build."),
+    "runs": ("alphahome.updater.health_commands:runs_command", "Past runs from alphahome.run_history, newest first."),
+    "check": ("alphahome.updater.health_commands:check_command",
+              "Exit 0 when every enabled dataset is current and the last runs succeeded."),
+    "query": ("alphahome.data.commands:query_command", "Rows of a synced DATASET, as a table, CSV or Parquet."),
+    "config": ("alphahome.config.commands:config_group", "Show, create and check the configuration."),
+    "sandbox": ("alphahome.sandbox.commands:sandbox_group",
+                "The local Tushare-Pro-compatible sandbox over a deterministic market."),
 }
 
 
 class LazyGroup(click.Group):
-    """A group whose sub-commands are imported only when used or listed."""
+    """A group whose sub-commands are imported only when used, never to be listed."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in COMMANDS if self.get_command(ctx, name) is not None]
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
             return None
-        module_name, attr = target.split(":")
+        module_name, attr = entry[0].split(":")
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -44,6 +52,10 @@ class LazyGroup(click.Group):
                 return None
             raise
         return getattr(module, attr, None)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, line) for name, (_, line) in COMMANDS.items()])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,24 +11,18 @@ import shutil
 import sys
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 from alphahome.config.settings import LOG_LEVELS
 from alphahome.errors import ConfigError
-from alphahome.pit.builder import BuildResult
-from alphahome.pit.output import render_table, write_csv
-from alphahome.pit.query import (
-    PitQueryError,
-    as_of_async,
-    industry_as_of_async,
-    query_columns,
-    table_name,
-    to_date,
-)
 from alphahome.pit.update import parse_targets, run_pit_update
+
+if TYPE_CHECKING:  # the query side pulls pandas; `pit update` never needs it, so it is imported on use
+    import pandas as pd
+
+    from alphahome.pit.builder import BuildResult
 
 
 @click.group("pit")
@@ -125,6 +119,8 @@ def _print_summary(results: list[BuildResult]) -> None:
 def query_command(table: str, day: str, codes: str | None, fields: str | None, fmt: str,
                   config_path: str | None) -> int:
     """What was known on a day: each stock's latest report (or industry) as of --date."""
+    from alphahome.pit.query import PitQueryError, query_columns, table_name, to_date
+
     try:
         name = table_name(table)
         when = to_date(day, "--date")
@@ -139,6 +135,7 @@ def query_command(table: str, day: str, codes: str | None, fields: str | None, f
 
 
 async def _query(settings: Any, name: str, when: Any, codes: str | None, fields: list[str] | None) -> pd.DataFrame:
+    from alphahome.pit.query import as_of_async, industry_as_of_async
     from alphahome.storage.configured import opened_backend
 
     async with opened_backend(settings, read_only=True) as backend:
@@ -148,6 +145,8 @@ async def _query(settings: Any, name: str, when: Any, codes: str | None, fields:
 
 
 def _print_frame(df: pd.DataFrame, fmt: str) -> None:
+    from alphahome.pit.output import render_table, write_csv
+
     if fmt == "csv":
         write_csv(df, sys.stdout)
         return
@@ -155,8 +154,6 @@ def _print_frame(df: pd.DataFrame, fmt: str) -> None:
         click.echo("(no rows)")
         return
     click.echo(render_table(df, shutil.get_terminal_size().columns), nl=False)
-
-
 
 
 def _settings(config_path: str | None) -> Any:

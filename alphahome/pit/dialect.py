@@ -6,7 +6,7 @@ Everything else the builders and queries emit is plain SQL both engines run unch
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from alphahome.storage.sql import quote_ident
 
@@ -184,3 +184,12 @@ def dialect_named(name: str) -> Dialect:
     if name not in dialects:
         raise ValueError(f"unsupported SQL dialect {name!r} (expected duckdb or postgres)")
     return dialects[name]
+
+
+def dialect_of(db: Any) -> Dialect:
+    """The SQL dialect of a storage backend or its sync facade (each says its own: ``db.dialect``; a
+    PostgreSQL backend on a Citus cluster answers with the Citus dialect)."""
+    backend = getattr(db, "backend", db)  # the sync facade wraps a backend
+    if getattr(backend, "citus", None) is not None:
+        return CITUS
+    return dialect_named(db.dialect)

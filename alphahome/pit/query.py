@@ -24,7 +24,7 @@ import pandas as pd
 from alphahome.config.settings import parse_date
 from alphahome.errors import AlphaHomeError
 from alphahome.pit.definitions import INDUSTRY_LEVEL_COLUMNS, QUERY_SHAPES, resolve_table
-from alphahome.pit.dialect import Dialect, quote
+from alphahome.pit.dialect import Dialect, dialect_of, quote
 from alphahome.pit.industry_sql import LEVEL_COLUMNS
 from alphahome.pit.latest_sql import latest_intervals_sql, latest_rows_sql
 
@@ -297,17 +297,6 @@ def lay_out(days: pd.DataFrame, intervals: pd.DataFrame, codes: list[str] | None
 
 # ---------------------------------------------------------------------------------------------------------
 # executing: async (storage backend) and sync (URL / sync facade)
-
-
-def dialect_of(db: Any) -> Dialect:
-    """The SQL dialect of a storage backend or its sync facade (each says its own: ``db.dialect``; a
-    PostgreSQL backend on a Citus cluster answers with the Citus dialect)."""
-    from alphahome.pit.dialect import CITUS, dialect_named
-
-    backend = getattr(db, "backend", db)  # the sync facade wraps a backend
-    if getattr(backend, "citus", None) is not None:
-        return CITUS
-    return dialect_named(db.dialect)
 
 
 async def as_of_async(

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from alphahome.pit.builder import BuildResult, Mode, PitBuilder, expand_targets
 from alphahome.pit.definitions import TARGET_DEPENDS, TARGETS, resolve_table
-from alphahome.pit.query import dialect_of
+from alphahome.pit.dialect import dialect_of
 
 log = logging.getLogger(__name__)
 
