@@ -16,14 +16,14 @@ HEAVY = ("pandas", "pyarrow", "numpy", "aiohttp", "pydantic", "duckdb", "asyncpg
 
 def test_help_imports_no_command_module_and_no_heavy_library() -> None:
     probe = (
+        f"HEAVY = {HEAVY!r}\n"
         "import json, sys\n"
         "from alphahome.cli import main\n"
         "try:\n"
         "    main(['--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in %r or m.startswith('alphahome.'))))\n"
-        % (HEAVY,)
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in HEAVY or m.startswith('alphahome.'))))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     loaded = json.loads(out.strip().splitlines()[-1])
