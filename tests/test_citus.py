@@ -98,6 +98,13 @@ async def _pit_answers(url: str) -> dict[str, pd.DataFrame]:
                 out[f"period_as_of {table} {d}"] = await pit_query.period_as_of_async(db, table, period, d)
                 out[f"sql {prefix}_period_as_of {d}"] = await db.fetch_df(
                     f"SELECT * FROM pit.{prefix}_period_as_of($1, $2)", period, d)
+        for d in QUERY_DATES:
+            # Named fields (the latest report answering them may be an earlier period: the fallback) and a
+            # list of stocks (bound values used in both parts of the query).
+            out[f"as_of indicators roe {d}"] = await pit_query.as_of_async(db, "indicators", d, fields=["roe"])
+            codes = sorted(out[f"as_of income_quarterly {d}"]["ts_code"])[:3]
+            out[f"as_of income codes {d}"] = await pit_query.as_of_async(
+                db, "income", d, codes=codes, fields=["n_income_attr_p", "revenue_ttm"])
         out["series income"] = await pit_query.series_async(
             db, "income", "revenue_ttm", None, date(2024, 1, 1), date(2024, 12, 31))
         out["series indicators"] = await pit_query.series_async(
@@ -111,6 +118,18 @@ async def _pit_answers(url: str) -> dict[str, pd.DataFrame]:
 async def _all_pit_rows(url: str) -> dict[str, pd.DataFrame]:
     async with open_backend(url) as db:
         return {t: await table_rows(db, t) for t in TARGETS}
+
+
+def _fallbacks(answers: dict[str, pd.DataFrame]) -> int:
+    """(date, stock) pairs whose latest report answering ``roe`` is older than its latest report: the
+    as-of query's fallback part gave their rows."""
+    count = 0
+    for d in QUERY_DATES:
+        roe = answers[f"as_of indicators roe {d}"].set_index("ts_code")["end_date"]
+        latest = answers[f"as_of financial_indicators {d}"].set_index("ts_code")["end_date"]
+        both = roe.to_frame("roe").join(latest.to_frame("latest"), how="inner")
+        count += int((both["roe"] < both["latest"]).sum())
+    return count
 
 
 def _assert_same_frames(got: dict[str, pd.DataFrame], want: dict[str, pd.DataFrame]) -> None:
@@ -141,6 +160,7 @@ def _assert_same_pit(citus_url: str, pg_url: str, when: str) -> None:
         pd.testing.assert_frame_equal(citus_rows[target], single_rows[target], check_exact=True,
                                       obj=f"{when}: {target}")
     _assert_same_frames(citus_answers, single_answers)
+    assert _fallbacks(single_answers) > 0, "no answer came from the as-of query's fallback part"
 
 
 async def _build_modes(url: str) -> dict[str, set[str]]:
