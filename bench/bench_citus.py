@@ -118,6 +118,23 @@ def pit_cases(url: str, raw: dict, day: date, start: date, end: date) -> dict[st
     return times
 
 
+#: Why the cluster has the shard count it has (printed with the figures).
+SHARD_COUNT_WHY = (
+    "shard count: the cluster's citus.shard_count when each table was created (scripts/citus_cluster.sh "
+    "sets 8: two workers on a two-core machine, a few shards per core so that adding workers moves whole "
+    "shards; more shards only add per-shard planning and dispatch to every statement here)"
+)
+
+
+async def shards_per_node(url: str, table: str = "pit.income_quarterly") -> dict[str, int]:
+    """``host:port`` -> number of ``table``'s shards placed there."""
+    async with open_backend(url) as db:
+        df = await db.fetch_df(
+            "SELECT nodename || ':' || nodeport AS node, count(*) AS shards FROM citus_shards "
+            "WHERE CAST(table_name AS TEXT) = $1 GROUP BY 1 ORDER BY 1", table)
+    return {str(r.node): int(r.shards) for r in df.itertuples(index=False)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pg-url", required=True, help="a single PostgreSQL node (the baseline)")
@@ -141,6 +158,7 @@ def main() -> None:
             return cluster.describe()
 
     print(f"cluster: {asyncio.run(describe())}")
+    print(SHARD_COUNT_WHY)
     if not args.skip_storage:
         data = make_daily(args.rows)
         print(f"\nstorage: {args.rows:,} daily rows")
@@ -170,6 +188,7 @@ def main() -> None:
             print(f"  {name:<44} {seconds * scale:8.1f}{unit} {other * scale:8.1f}{unit}  "
                   f"{other / seconds:5.2f}× the time (speed ratio {seconds / other:4.2f}×)")
         print(f"  answers equal: cross-section {same}, panel {same_panel}")
+        print(f"  shards of pit.income_quarterly per node: {asyncio.run(shards_per_node(args.citus_url))}")
 
 
 if __name__ == "__main__":

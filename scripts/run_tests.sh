@@ -46,6 +46,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # ---- Citus (issue 12): a coordinator and two workers for the tests marked `citus` ------------------------
+# They run by default (ALPHAHOME_TEST_CITUS=0 opts out, =1 insists), but the cluster starts only when the
+# selected tests include Citus ones: the whole suite, or named paths holding tests that use it, unless the
+# marker expression says `not citus` (so `run_tests.sh tests/test_x.py` stays fast).
 # Citus is not in Debian's archive: ../shared/tools/install_citus.sh (beside the clone) builds it from source
 # (idempotent). Only when the script is absent and Citus is not installed do the citus tests skip (saying so).
 # The cluster starts in the background while the single-node cluster starts; pytest waits for it.
@@ -60,21 +63,47 @@ cleanup_all() {
   cleanup
 }
 trap cleanup_all EXIT INT TERM
+
+citus_selected() {  # do the pytest arguments select any test that uses the Citus cluster?
+  local paths=() arg marker="" next_is_marker=0
+  for arg in "$@"; do
+    if [ "$next_is_marker" = 1 ]; then marker="$arg"; next_is_marker=0; continue; fi
+    case "$arg" in
+      -m) next_is_marker=1 ;;
+      -m*) marker="${arg#-m}" ;;
+      -*) ;;
+      *) local path="${arg%%::*}"
+         if [ -e "$path" ]; then paths+=("$path"); elif [ -e "$ROOT/$path" ]; then paths+=("$ROOT/$path"); fi ;;
+    esac
+  done
+  case "$marker" in *"not citus"*) return 1 ;; esac
+  [ "${#paths[@]}" -eq 0 ] && return 0  # the whole suite
+  grep -rqlE --include='*.py' 'pytest\.mark\.citus|citus_url' "${paths[@]}" 2>/dev/null
+}
+
 CITUS_INSTALLER="${ALPHAHOME_CITUS_INSTALLER:-$ROOT/../shared/tools/install_citus.sh}"
 CITUS_LIB="$("$PG_BIN/pg_config" --pkglibdir 2>/dev/null || echo "$PG_BIN/../lib")"
-if [ "${ALPHAHOME_TEST_CITUS:-0}" != "1" ]; then
-  echo "==> Citus tests not requested (ALPHAHOME_TEST_CITUS=1 runs them; see docs/scale-out.md): they will skip"
-elif [ ! -f "$CITUS_LIB/citus.so" ] && [ -f "$CITUS_INSTALLER" ]; then
-  echo "==> installing Citus ($CITUS_INSTALLER)"
-  PG_CONFIG="$PG_BIN/pg_config" bash "$CITUS_INSTALLER" || { echo "==> installing Citus failed" >&2; exit 1; }
+WANT_CITUS=0
+case "${ALPHAHOME_TEST_CITUS:-auto}" in
+  0) echo "==> Citus tests switched off (ALPHAHOME_TEST_CITUS=0): they will skip" ;;
+  1) WANT_CITUS=1 ;;
+  *) if citus_selected "$@"; then WANT_CITUS=1; else
+       echo "==> no Citus test selected: not starting the Citus cluster"; fi ;;
+esac
+if [ "$WANT_CITUS" = 1 ] && [ ! -f "$CITUS_LIB/citus.so" ]; then
+  if [ -f "$CITUS_INSTALLER" ]; then
+    echo "==> installing Citus ($CITUS_INSTALLER; a few minutes the first time)"
+    PG_CONFIG="$PG_BIN/pg_config" bash "$CITUS_INSTALLER" || { echo "==> installing Citus failed" >&2; exit 1; }
+  else
+    echo "==> SKIPPING the Citus tests: Citus is not installed and $CITUS_INSTALLER is absent" \
+      "(install Citus, see docs/scale-out.md, or point ALPHAHOME_CITUS_INSTALLER at the script)"
+  fi
 fi
-if [ "${ALPHAHOME_TEST_CITUS:-0}" = "1" ] && [ -f "$CITUS_LIB/citus.so" ]; then
+if [ "$WANT_CITUS" = 1 ] && [ -f "$CITUS_LIB/citus.so" ]; then
   CITUS_DIR="$(mktemp -d /tmp/alphahome-citus.XXXXXX)"
   echo "==> starting a Citus cluster (coordinator + 2 workers) on loopback"
   PG_BIN="$PG_BIN" bash "$ROOT/scripts/citus_cluster.sh" start "$CITUS_DIR" "$PG_PASSWORD" >"$CITUS_DIR.url" &
   CITUS_PID=$!
-elif [ "${ALPHAHOME_TEST_CITUS:-0}" = "1" ]; then
-  echo "==> Citus is not installed and $CITUS_INSTALLER is absent: citus tests will skip"
 fi
 # ---- end Citus (start) -------------------------------------------------------------------------------------
 

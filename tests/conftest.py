@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -104,29 +105,72 @@ def _with_host(url: str, host: str, port: int, database: str) -> str:
     return urlunsplit((parts.scheme, f"{credentials}@{host}:{port}", "/" + database, parts.query, ""))
 
 
-async def _create_citus_database(admin: str, name: str) -> str:
-    """``name`` on the coordinator and every worker, with the extension, and the workers registered."""
-    workers = await _citus_nodes(admin)
-    coordinator = urlsplit(admin)
-    nodes = [(coordinator.hostname or "127.0.0.1", coordinator.port or 5432), *workers]
+#: Advisory lock key (on the coordinator's postgres database) serialising the creation and dropping of the
+#: per-xdist-worker Citus databases: two workers creating databases on all nodes at once make Citus fail
+#: with "failure on connection marked as essential".
+_CITUS_DDL_LOCK = 0x616C7068  # "alph"
+
+
+async def _with_ddl_lock(admin: str, work: Callable[[], Awaitable[Any]]) -> Any:
+    """Run ``await work()`` holding the coordinator-wide lock (a session lock on its own connection)."""
+    import asyncpg
+
+    holder = await asyncpg.connect(admin)
+    try:
+        await holder.execute("SELECT pg_advisory_lock($1)", _CITUS_DDL_LOCK)
+        return await work()
+    finally:
+        await holder.close()  # ends the session, and with it the lock
+
+
+async def _drop_everywhere(admin: str, name: str, nodes: list[tuple[str, int]]) -> None:
+    """DROP ``name`` on every node; a drop that fails (a connection Citus is still closing) is retried."""
     for host, port in nodes:
         node_admin = _with_host(admin, host, port, "postgres")
-        await _admin(node_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await _admin(node_admin, f'CREATE DATABASE "{name}"')
-        await _admin(_with_host(admin, host, port, name), "CREATE EXTENSION citus")
-    url = _with_database(admin, name)
-    host, port = nodes[0]
-    statements = [f"SELECT citus_set_coordinator_host('{host}', {port})"]
-    statements += [f"SELECT citus_add_node('{h}', {p})" for h, p in workers]
-    await _admin(url, "; ".join(statements))
-    return url
+        for attempt in range(5):
+            try:
+                await _admin(node_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                break
+            except Exception:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
+
+
+async def _all_nodes(admin: str) -> list[tuple[str, int]]:
+    coordinator = urlsplit(admin)
+    return [(coordinator.hostname or "127.0.0.1", coordinator.port or 5432), *await _citus_nodes(admin)]
+
+
+async def _create_citus_database(admin: str, name: str) -> str:
+    """``name`` on the coordinator and every worker, with the extension, and the workers registered.
+
+    Tests reading the database run with ``citus.local_table_join_policy = never``: a join between a
+    coordinator table and a distributed table is an error, never silently planned through the coordinator.
+    """
+
+    async def create() -> str:
+        nodes = await _all_nodes(admin)
+        await _drop_everywhere(admin, name, nodes)
+        for host, port in nodes:
+            await _admin(_with_host(admin, host, port, "postgres"), f'CREATE DATABASE "{name}"')
+            await _admin(_with_host(admin, host, port, name), "CREATE EXTENSION citus")
+        url = _with_database(admin, name)
+        (host, port), workers = nodes[0], nodes[1:]
+        statements = [f"SELECT citus_set_coordinator_host('{host}', {port})"]
+        statements += [f"SELECT citus_add_node('{h}', {p})" for h, p in workers]
+        statements.append(f'ALTER DATABASE "{name}" SET citus.local_table_join_policy = never')
+        await _admin(url, "; ".join(statements))
+        return url
+
+    return await _with_ddl_lock(admin, create)
 
 
 async def _drop_citus_database(admin: str, name: str) -> None:
-    workers = await _citus_nodes(admin)
-    coordinator = urlsplit(admin)
-    for host, port in [(coordinator.hostname or "127.0.0.1", coordinator.port or 5432), *workers]:
-        await _admin(_with_host(admin, host, port, "postgres"), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async def drop() -> None:
+        await _drop_everywhere(admin, name, await _all_nodes(admin))
+
+    await _with_ddl_lock(admin, drop)
 
 
 @pytest.fixture(scope="session")

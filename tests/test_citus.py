@@ -75,7 +75,8 @@ async def _placements(url: str) -> dict[str, str]:
             "SELECT t.table_schema || '.' || t.table_name AS name, p.partmethod::text AS method "
             "FROM information_schema.tables t LEFT JOIN pg_dist_partition p "
             "ON p.logicalrelid = (quote_ident(t.table_schema) || '.' || quote_ident(t.table_name))::regclass "
-            "WHERE t.table_schema IN ('tushare', 'pit', 'alphahome') AND t.table_type = 'BASE TABLE'"
+            "WHERE (t.table_schema IN ('tushare', 'pit') OR t.table_schema LIKE 'alphahome%') "
+            "AND t.table_type = 'BASE TABLE'"
         )
     finally:
         await conn.close()
@@ -97,6 +98,13 @@ async def _pit_answers(url: str) -> dict[str, pd.DataFrame]:
                 out[f"period_as_of {table} {d}"] = await pit_query.period_as_of_async(db, table, period, d)
                 out[f"sql {prefix}_period_as_of {d}"] = await db.fetch_df(
                     f"SELECT * FROM pit.{prefix}_period_as_of($1, $2)", period, d)
+        for d in QUERY_DATES:
+            # Named fields (the latest report answering them may be an earlier period: the fallback) and a
+            # list of stocks (bound values used in both parts of the query).
+            out[f"as_of indicators roe {d}"] = await pit_query.as_of_async(db, "indicators", d, fields=["roe"])
+            codes = sorted(out[f"as_of income_quarterly {d}"]["ts_code"])[:3]
+            out[f"as_of income codes {d}"] = await pit_query.as_of_async(
+                db, "income", d, codes=codes, fields=["n_income_attr_p", "revenue_ttm"])
         out["series income"] = await pit_query.series_async(
             db, "income", "revenue_ttm", None, date(2024, 1, 1), date(2024, 12, 31))
         out["series indicators"] = await pit_query.series_async(
@@ -112,6 +120,18 @@ async def _all_pit_rows(url: str) -> dict[str, pd.DataFrame]:
         return {t: await table_rows(db, t) for t in TARGETS}
 
 
+def _fallbacks(answers: dict[str, pd.DataFrame]) -> int:
+    """(date, stock) pairs whose latest report answering ``roe`` is older than its latest report: the
+    as-of query's fallback part gave their rows."""
+    count = 0
+    for d in QUERY_DATES:
+        roe = answers[f"as_of indicators roe {d}"].set_index("ts_code")["end_date"]
+        latest = answers[f"as_of financial_indicators {d}"].set_index("ts_code")["end_date"]
+        both = roe.to_frame("roe").join(latest.to_frame("latest"), how="inner")
+        count += int((both["roe"] < both["latest"]).sum())
+    return count
+
+
 def _assert_same_frames(got: dict[str, pd.DataFrame], want: dict[str, pd.DataFrame]) -> None:
     assert got.keys() == want.keys()
     for name in want:
@@ -124,13 +144,43 @@ def _assert_same_frames(got: dict[str, pd.DataFrame], want: dict[str, pd.DataFra
             pd.testing.assert_frame_equal(_normal(g), _normal(w), check_exact=True, obj=name)
 
 
+#: The first sync counts this day as today: the annual and first-quarter reports announced after it (and
+#: the restatements among them) reach the PIT tables through the incremental build after the second sync.
+MID = date(2025, 3, 14)
+
+
+def _pit_state(url: str) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    return asyncio.run(_all_pit_rows(url)), asyncio.run(_pit_answers(url))
+
+
+def _assert_same_pit(citus_url: str, pg_url: str, when: str) -> None:
+    (citus_rows, citus_answers), (single_rows, single_answers) = _pit_state(citus_url), _pit_state(pg_url)
+    for target in TARGETS:
+        assert len(single_rows[target]) > 0, target
+        pd.testing.assert_frame_equal(citus_rows[target], single_rows[target], check_exact=True,
+                                      obj=f"{when}: {target}")
+    _assert_same_frames(citus_answers, single_answers)
+    assert _fallbacks(single_answers) > 0, "no answer came from the as-of query's fallback part"
+
+
+async def _build_modes(url: str) -> dict[str, set[str]]:
+    async with open_backend(url) as db:
+        df = await db.fetch_df("SELECT target, mode FROM alphahome.pit_watermark")
+    modes: dict[str, set[str]] = {}
+    for r in df.itertuples(index=False):
+        modes.setdefault(str(r.target), set()).add(str(r.mode))
+    return modes
+
+
 def test_sync_and_pit_on_citus_equal_the_single_node(sandbox, pg_url, citus_url, tmp_path):
+    """Sync to MID, full PIT build; sync to END, ``pit update --mode incremental`` (the CLI, with its
+    one-hour safety window): after each, every PIT table and answer equals the single node's."""
     config = write_config(tmp_path / "config.json", financial_start=FINANCIAL_START, lookback=0)
-    request = UpdateRequest(today=sandbox.market.end_date, tasks=tuple(PIT_INPUTS))
+    schedule = write_schedule(tmp_path / "schedule.yaml")
     for url in (pg_url, citus_url):
+        request = UpdateRequest(today=MID, tasks=tuple(PIT_INPUTS))
         report = run_update(sandbox_settings(url, sandbox.url, TOKEN_5000, config), request)
         assert report.exit_code == 0, [(r.dataset, r.error) for r in report.results if r.status != "success"]
-        assert table_differences(url, sandbox.market, PIT_INPUTS) == {}
         results = asyncio.run(_pit_full(url))
         assert [r.status for r in results] == ["success"] * len(TARGETS), results
 
@@ -140,13 +190,25 @@ def test_sync_and_pit_on_citus_equal_the_single_node(sandbox, pg_url, citus_url,
         assert placed[f"tushare.{name}"] == "reference", name
     for name in ("sync_state", "run_history", "run_lock", "pit_watermark"):
         assert placed[f"alphahome.{name}"] == "local", name
-
-    citus_rows, single_rows = asyncio.run(_all_pit_rows(citus_url)), asyncio.run(_all_pit_rows(pg_url))
+    # The safety-window figures are per stock: distributed with the data the drift query joins them with.
+    assert placed["alphahome.pit_window"] == "distributed"
     for target in TARGETS:
-        assert len(single_rows[target]) > 0, target
-        pd.testing.assert_frame_equal(citus_rows[target], single_rows[target], check_exact=True, obj=target)
-    _assert_same_frames(asyncio.run(_pit_answers(citus_url)), asyncio.run(_pit_answers(pg_url)))
+        for table in ("pit_slice", "pit_drift", "pit_window_new"):
+            assert placed[f"alphahome_slice_{target}.{table}"] == "distributed", (target, table)
+    _assert_same_pit(citus_url, pg_url, "full build")
 
+    for url in (pg_url, citus_url):
+        request = UpdateRequest(today=END, tasks=tuple(PIT_INPUTS))
+        report = run_update(sandbox_settings(url, sandbox.url, TOKEN_5000, config), request)
+        assert report.exit_code == 0, [(r.dataset, r.error) for r in report.results if r.status != "success"]
+        assert table_differences(url, sandbox.market, PIT_INPUTS) == {}
+        env = cli_env(url, sandbox.url, TOKEN_5000, config, schedule)
+        done = run_cli(["pit", "update", "--mode", "incremental"], env, tmp_path, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        modes = asyncio.run(_build_modes(url))
+        # The statements changed in a small share of their slices: really incremental, not a rebuild.
+        assert modes["income_quarterly"] == modes["balance_quarterly"] == {"incremental"}, modes
+    _assert_same_pit(citus_url, pg_url, "incremental build")
 
 
 async def _pit_full(url: str) -> list[Any]:

@@ -23,7 +23,7 @@ from alphahome.pit.definitions import (
     TARGETS,
     StatementTable,
 )
-from alphahome.pit.dialect import Dialect, quote
+from alphahome.pit.dialect import WINDOW_NEW_TABLE, Dialect, quote
 from alphahome.pit.slices import (
     DRIFT_TABLE,
     ChangeSource,
@@ -31,8 +31,8 @@ from alphahome.pit.slices import (
     drift_sql,
     period_slice_sql,
     refresh_latest_sql,
+    session_specs,
     slice_schema,
-    slice_spec,
     stock_slice_sql,
     window_sql,
 )
@@ -46,9 +46,6 @@ Mode = Literal["incremental", "full"]
 #: Rows loaded this long before the watermark are looked at again: a sync transaction that started
 #: earlier but committed after the last build stamps its rows with its start time.
 SAFETY_MARGIN = timedelta(hours=1)
-
-#: Session-local table of this build's safety-window figures, stored with its watermarks.
-_WINDOW_NEW = "pit_window_new"
 
 #: An incremental build whose slices reach this share of the table's rows rebuilds the table whole.
 REBUILD_SHARE = 0.5
@@ -112,7 +109,8 @@ class PitBuilder:
         await self.backend.ensure_table(watermarks.WINDOW_SPEC)
         if self.dialect.citus:
             for target in SPECS:
-                await self.backend.ensure_table(slice_spec(target))
+                for spec in session_specs(target):
+                    await self.backend.ensure_table(spec)
         for statement in extra_ddl(self.dialect) + function_ddl(self.dialect):
             await self.backend.execute(statement)
 
@@ -182,7 +180,7 @@ class PitBuilder:
         drift_params: list[Any] = [target]
         for i, table in enumerate(drift_tables):
             drift_params += [params[3 * i], params[3 * i + 1], table]
-        await conn.execute(f"DROP TABLE IF EXISTS {quote(DRIFT_TABLE)}")
+        await conn.execute(self.dialect.drop_temp_table(DRIFT_TABLE))
         await conn.execute(drift_sql(drift_tables, self.dialect, by_period=_by_period(target)), *drift_params)
         if target == "industry_classification":
             create = stock_slice_sql(sources, self.dialect)
@@ -190,7 +188,7 @@ class PitBuilder:
             create = period_slice_sql(sources, self.dialect)
         await conn.execute(self.dialect.drop_temp_table(SLICE_TABLE))
         await conn.execute(create, *params)
-        await conn.execute(f"DROP TABLE IF EXISTS {quote(DRIFT_TABLE)}")
+        await conn.execute(self.dialect.drop_temp_table(DRIFT_TABLE))
         # (The slice table is transactional: a failed build rolls it back with everything else.)
         result.slices = int(await conn.fetchval(f"SELECT COUNT(*) FROM {quote(SLICE_TABLE)}"))
         table = f"{PIT_SCHEMA}.{quote(target)}"
@@ -249,10 +247,10 @@ class PitBuilder:
         A raw table whose watermark the target took from an upstream PIT target (indicators) takes that
         target's stored figures too: they describe the rows it incorporated.
         """
-        new = quote(_WINDOW_NEW)
-        await conn.execute(f"DROP TABLE IF EXISTS {new}")
+        new = quote(WINDOW_NEW_TABLE)
+        await conn.execute(self.dialect.drop_temp_table(WINDOW_NEW_TABLE))
         await conn.execute(self.dialect.temp_table(
-            _WINDOW_NEW,
+            WINDOW_NEW_TABLE,
             "SELECT CAST(NULL AS TEXT) AS source, CAST(NULL AS TEXT) AS ts_code, CAST(NULL AS DATE) AS end_date, "
             "CAST(NULL AS BIGINT) AS n, CAST(NULL AS BIGINT) AS s WHERE 1 = 0",
         ))
@@ -277,14 +275,14 @@ class PitBuilder:
 
     async def _save_windows(self, conn: Any, target: str) -> None:
         """Replace ``target``'s stored window figures by this build's (inside its transaction)."""
-        new = quote(_WINDOW_NEW)
+        new = quote(WINDOW_NEW_TABLE)
         await conn.execute("DELETE FROM alphahome.pit_window WHERE target = $1", target)
         await conn.execute(
             "INSERT INTO alphahome.pit_window (target, source, ts_code, end_date, row_count, stamp_sum) "
             f"SELECT CAST($1 AS TEXT), source, ts_code, end_date, n, s FROM {new}",
             target,
         )
-        await conn.execute(f"DROP TABLE IF EXISTS {new}")
+        await conn.execute(self.dialect.drop_temp_table(WINDOW_NEW_TABLE))
 
     async def _new_watermarks(
         self, conn: Any, target: str, raw: dict[str, set[str]]

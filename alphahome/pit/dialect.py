@@ -13,6 +13,15 @@ from alphahome.storage.sql import quote_ident
 #: Name of the session-local table listing the (ts_code, qidx, end_date) periods an incremental build redoes
 #: (on Citus a distributed table per target: :meth:`Dialect.temp_table`).
 SLICE_TABLE = "pit_slice"
+#: Session-local table of (source, ts_code, end_date) whose safety-window rows differ from what the last
+#: build saw.
+DRIFT_TABLE = "pit_drift"
+#: Session-local table of this build's safety-window figures (source, ts_code, end_date, n, s), stored with
+#: its watermarks.
+WINDOW_NEW_TABLE = "pit_window_new"
+#: The build's session tables: temporary tables on one node; on Citus, distributed tables of each target's
+#: own schema, co-located with the data (a coordinator temp table is invisible to the workers' queries).
+SESSION_TABLES = (SLICE_TABLE, DRIFT_TABLE, WINDOW_NEW_TABLE)
 
 DialectName = Literal["duckdb", "postgres"]
 
@@ -149,21 +158,23 @@ class Dialect:
 
     def temp_table(self, name: str, select_sql: str) -> str:
         """Create a session-local table from a query (dropped by the caller, or at disconnect). On Citus,
-        fill the target's distributed slice table instead (emptied first by :meth:`drop_temp_table`); other
-        session tables (the drift list, the window figures) stay temporary tables on the coordinator."""
-        if self.citus and name == SLICE_TABLE:
+        fill the target's distributed table of that name instead (one of :data:`SESSION_TABLES`, in the
+        schema :meth:`slice_scope` selects; emptied first by :meth:`drop_temp_table`), whose columns are the
+        query's, in order."""
+        if self.citus and name in SESSION_TABLES:
             return f"INSERT INTO {quote(name)} {select_sql}"
         return f"CREATE TEMPORARY TABLE {quote(name)} AS {select_sql}"
 
     def drop_temp_table(self, name: str) -> str:
-        """Drop the table :meth:`temp_table` made (on Citus: empty the slice table)."""
-        if self.citus and name == SLICE_TABLE:
+        """Drop the table :meth:`temp_table` made (on Citus: empty the session table; the emptying is part
+        of the build's transaction, so a failed build leaves it as it was)."""
+        if self.citus and name in SESSION_TABLES:
             return f"DELETE FROM {quote(name)}"
         return f"DROP TABLE IF EXISTS {quote(name)}"
 
     def slice_scope(self, schema: str) -> list[str]:
-        """Citus: statements making the unqualified slice table name mean ``schema``'s (one schema per
-        target, so builds of different targets never share a slice table)."""
+        """Citus: statements making the unqualified session table names mean ``schema``'s (one schema per
+        target, so builds of different targets never share a session table)."""
         if not self.citus:
             return []
         return [f"SET LOCAL search_path TO {quote(schema)}, public"]

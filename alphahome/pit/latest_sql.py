@@ -68,11 +68,37 @@ def latest_rows_sql(
             f"WHERE {valid} AND {answers('f', rule_fields)} "
             f"QUALIFY ROW_NUMBER() OVER (PARTITION BY f.ts_code ORDER BY f.end_date DESC) = 1"
         )
+    latest = (f"SELECT {inner} FROM {qualified} "
+              f"WHERE latest_from IS NOT NULL AND {dialect.covers('latest_from', 'latest_to', day)}{code_filter}")
+    if dialect.citus:
+        picked = "f.*" if columns is None else ", ".join(f"f.{quote(c)}" for c in wanted)
+        return _citus_latest_rows(qualified, latest, out_l, out_f, picked, valid, rule_fields)
     return (
-        f"WITH l AS (SELECT {inner} FROM {qualified} "
-        f"WHERE latest_from IS NOT NULL AND {dialect.covers('latest_from', 'latest_to', day)}{code_filter}) "
+        f"WITH l AS ({latest}) "
         f"SELECT * FROM (SELECT {out_l} FROM l WHERE {answers('l', rule_fields)} "
         f"UNION ALL {fallback}) u ORDER BY ts_code"
+    )
+
+
+def _citus_latest_rows(
+    qualified: str, latest: str, out_l: str, out_f: str, picked: str, valid: str, rule_fields: Sequence[str]
+) -> str:
+    """Citus: the rows of :func:`latest_rows_sql` from one query the workers run whole, shard by shard.
+
+    Citus plans a CTE read twice as an intermediate result on the coordinator, and a ``LATERAL … LIMIT 1``
+    over such a result is refused. Here every part reads the distributed table itself, joined on ``ts_code``
+    (co-located): the latest rows twice, and the fallback keeps each stock's newest answering period with
+    ``DISTINCT ON (ts_code)``, a per-stock operation the shards answer alone.
+    """
+    fallback = (
+        f"SELECT DISTINCT ON (f.ts_code) {picked} "
+        f"FROM {qualified} f JOIN (SELECT l.ts_code, l.end_date FROM ({latest}) l "
+        f"WHERE NOT {answers('l', rule_fields)}) m ON f.ts_code = m.ts_code AND f.end_date < m.end_date "
+        f"WHERE {valid} AND {answers('f', rule_fields)} ORDER BY f.ts_code, f.end_date DESC"
+    )
+    return (
+        f"SELECT * FROM (SELECT {out_l} FROM ({latest}) l WHERE {answers('l', rule_fields)} "
+        f"UNION ALL SELECT {out_f} FROM ({fallback}) f) u ORDER BY ts_code"
     )
 
 

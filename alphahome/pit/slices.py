@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alphahome.pit.dialect import Dialect, quote
+from alphahome.pit.dialect import DRIFT_TABLE, WINDOW_NEW_TABLE, Dialect, quote
 from alphahome.pit.statement_sql import SLICE_TABLE
 from alphahome.storage.spec import Column, TableSpec
 
 
 def slice_schema(target: str) -> str:
-    """Citus: the schema of ``target``'s slice table (see :meth:`Dialect.slice_scope`)."""
+    """Citus: the schema of ``target``'s session tables (see :meth:`Dialect.slice_scope`)."""
     return f"alphahome_slice_{target}"
 
 
@@ -24,18 +24,30 @@ def slice_spec(target: str) -> TableSpec:
     columns: tuple[Column, ...] = (Column("ts_code", "text", nullable=False),)
     if target != "industry_classification":
         columns += (Column("qidx", "integer"), Column("end_date", "date"))
-    return TableSpec(
-        schema=slice_schema(target),
-        name=SLICE_TABLE,
-        columns=columns,
-        distribution_column="ts_code",
-        track_update_time=False,
-        description=f"The (stock, period) slices an incremental build of pit.{target} redoes (emptied after).",
-    )
+    return _session_spec(target, SLICE_TABLE, columns,
+                         f"The (stock, period) slices an incremental build of pit.{target} redoes (emptied after).")
 
-#: Session-local table of (source, ts_code, end_date) whose safety-window rows differ from what the last
-#: build saw.
-DRIFT_TABLE = "pit_drift"
+
+def session_specs(target: str) -> list[TableSpec]:
+    """Citus: every session table of ``target``'s builds (the slice, the drift list, the new window
+    figures), each distributed by stock in the target's own schema. Their columns are those of the
+    queries :meth:`Dialect.temp_table` fills them from, in order."""
+    source = Column("source", "text", nullable=False)
+    stock = Column("ts_code", "text", nullable=False)
+    period = Column("end_date", "date")
+    return [
+        slice_spec(target),
+        _session_spec(target, DRIFT_TABLE, (source, stock, period),
+                      f"Slices whose safety-window rows changed since the last build of pit.{target}."),
+        _session_spec(target, WINDOW_NEW_TABLE,
+                      (source, stock, period, Column("n", "bigint"), Column("s", "bigint")),
+                      f"The safety-window figures a build of pit.{target} saw (saved with its watermarks)."),
+    ]
+
+
+def _session_spec(target: str, name: str, columns: tuple[Column, ...], description: str) -> TableSpec:
+    return TableSpec(schema=slice_schema(target), name=name, columns=columns, distribution_column="ts_code",
+                     track_update_time=False, description=description)
 
 
 @dataclass(frozen=True)

@@ -124,16 +124,6 @@ def function_ddl(dialect: Dialect) -> list[str]:
 
 
 def _function(dialect: Dialect, name: str, params: list[str], table: str, where: str) -> str:
-    if dialect.citus:
-        # Citus plans SQL functions over distributed tables only without parameters: PL/pgSQL plans the
-        # query with the values filled in (docs/scale-out.md).
-        args = ", ".join(f"{p} date" for p in params)
-        cond = where.format(**{p: f"{name}.{p}" for p in params})
-        return (
-            f"CREATE OR REPLACE FUNCTION {PIT_SCHEMA}.{name}({args}) RETURNS SETOF {table} "
-            f"LANGUAGE plpgsql STABLE AS $fn$ BEGIN RETURN QUERY SELECT * FROM {table} WHERE {cond} "
-            f"ORDER BY ts_code; END $fn$"
-        )
     if dialect.is_postgres:
         cond = where.format(**{p: f"{name}.{p}" for p in params})
     else:
@@ -143,6 +133,14 @@ def _function(dialect: Dialect, name: str, params: list[str], table: str, where:
 
 def _function_body(dialect: Dialect, name: str, params: list[str], table: str, body: str) -> str:
     """A set-returning SQL function (PostgreSQL) or table macro (DuckDB) whose rows are ``table``'s."""
+    if dialect.citus:
+        # Citus plans SQL functions over distributed tables only without parameters: PL/pgSQL plans the
+        # query with the values filled in (docs/scale-out.md). Same rows, same ``name.param`` references.
+        args = ", ".join(f"{p} date" for p in params)
+        return (
+            f"CREATE OR REPLACE FUNCTION {PIT_SCHEMA}.{name}({args}) RETURNS SETOF {table} "
+            f"LANGUAGE plpgsql STABLE AS $fn$ BEGIN RETURN QUERY {body}; END $fn$"
+        )
     if dialect.is_postgres:
         args = ", ".join(f"{p} date" for p in params)
         return (

@@ -44,6 +44,8 @@ WINDOW_SPEC = TableSpec(
         Column("stamp_sum", "bigint", description="sum of their update_time, microseconds after the window start"),
     ),
     key=("target", "source", "ts_code", "end_date"),
+    # Citus: distributed with the raw tables it describes, so the drift query's join stays on the workers.
+    distribution_column="ts_code",
     track_update_time=False,
     description="What each PIT target saw of the raw rows inside its watermark's safety window.",
 )

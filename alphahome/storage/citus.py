@@ -8,7 +8,9 @@ not ``off`` (docs/scale-out.md). Placement, decided per table spec (:func:`place
   the PIT build's per-stock joins and window functions run on the workers.
 * ``reference``: small snapshot tables (``trade_cal``, ``stock_basic``, classifications), one copy per node.
 * ``local``: a plain table on the coordinator: the bookkeeping in schema ``alphahome`` (sync state, run
-  history, run lock, PIT watermarks) and tables with no distribution column in their key. A transaction that
+  history, run lock, PIT watermarks) and tables with no distribution column in their key. The one
+  per-stock bookkeeping table, ``alphahome.pit_window`` (the PIT build's safety-window figures), names
+  ``ts_code`` as its distribution column and is distributed with the data it describes. A transaction that
   writes distributed shards and a coordinator table commits both or neither: Citus commits the workers with
   two-phase commit and records the decision in the coordinator's own transaction (tests/test_citus.py checks
   that a worker failing at commit rolls back the coordinator's rows too).
@@ -118,7 +120,11 @@ async def detect(conn: asyncpg.Connection, mode: str, where: str) -> CitusCluste
 
 def placement(spec: TableSpec) -> Placement:
     """Where ``spec``'s table lives on a Citus cluster (see the module docstring)."""
-    if spec.schema in LOCAL_SCHEMAS:
+    if spec.schema == STAGE_SCHEMA:
+        return "local"
+    # Bookkeeping stays on the coordinator, except a table of per-stock figures whose spec names a
+    # distribution column (alphahome.pit_window: the incremental PIT build joins it with the data).
+    if spec.schema in LOCAL_SCHEMAS and not spec.distribution_column:
         return "local"
     if spec.reference_table:
         return "reference"
