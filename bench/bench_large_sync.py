@@ -189,7 +189,13 @@ def main() -> None:
     parser.add_argument("--pg-url", default=None, help="an empty PostgreSQL database (default: a fresh DuckDB)")
     parser.add_argument("--no-next-day", action="store_true", help="skip the next day's smart run")
     parser.add_argument("--no-truth", action="store_true", help="skip the row-count check against the market")
+    parser.add_argument("--max-batch-cells", type=int, default=None,
+                        help="override the planner's MAX_BATCH_CELLS (a huge value: windows as before the cap)")
     args = parser.parse_args()
+    if args.max_batch_cells is not None:
+        from alphahome.tasks import planner, shapes
+
+        planner.MAX_BATCH_CELLS = shapes.MAX_BATCH_CELLS = args.max_batch_cells  # type: ignore[misc]
     starts_mode = args.starts or ("catalogue" if args.scale == "large" else "demo")
     chosen = tuple(n.strip() for n in args.datasets.split(",") if n.strip())
     db_url = args.pg_url or f"duckdb:///{Path(tempfile.mkdtemp(prefix='alphahome-large-')) / 'sync.duckdb'}"
@@ -200,6 +206,7 @@ def main() -> None:
     starts = start_dates(starts_mode, market_start, END)
     print(f"== first sync: scale {args.scale} (seed {args.seed}, to {END}), {args.points} points, "
           f"{args.workers} workers, starts: {starts_mode}, time scale {args.time_scale:g}, "
+          f"MAX_BATCH_CELLS {args.max_batch_cells or 'default'}, "
           f"into {db_url.split('@')[-1]}")
     print(f"before: {load()}")
     with SandboxProcess(args.scale, args.seed, END, args.time_scale) as server:
