@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -179,7 +180,7 @@ def main() -> None:
     parser.add_argument("--scale", default="large", choices=["small", "demo", "large"])
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--datasets", default="", help="a,b,… (default: the whole catalogue); "
-                        "dependencies are brought along")
+                        "dependencies, and the stock list that sizes request windows, are brought along")
     parser.add_argument("--points", type=int, default=10000, choices=TIERS, help="the token's points tier")
     parser.add_argument("--workers", type=int, default=3, help="tasks run at once")
     parser.add_argument("--starts", choices=["demo", "catalogue"], default=None,
@@ -189,6 +190,7 @@ def main() -> None:
     parser.add_argument("--pg-url", default=None, help="an empty PostgreSQL database (default: a fresh DuckDB)")
     parser.add_argument("--no-next-day", action="store_true", help="skip the next day's smart run")
     parser.add_argument("--no-truth", action="store_true", help="skip the row-count check against the market")
+    parser.add_argument("--keep", action="store_true", help="keep the DuckDB file made for the run (default: removed)")
     parser.add_argument("--max-batch-cells", type=int, default=None,
                         help="override the planner's MAX_BATCH_CELLS (a huge value: windows as before the cap)")
     args = parser.parse_args()
@@ -198,8 +200,20 @@ def main() -> None:
         planner.MAX_BATCH_CELLS = shapes.MAX_BATCH_CELLS = args.max_batch_cells  # type: ignore[misc]
     starts_mode = args.starts or ("catalogue" if args.scale == "large" else "demo")
     chosen = tuple(n.strip() for n in args.datasets.split(",") if n.strip())
-    db_url = args.pg_url or f"duckdb:///{Path(tempfile.mkdtemp(prefix='alphahome-large-')) / 'sync.duckdb'}"
+    if chosen and "stock_basic" not in chosen and any(DATASETS[n].rows_per_date == "stocks" for n in chosen):
+        # A real first sync has the stock list: without it, stock-sized windows assume 5,000 rows a date.
+        chosen = ("stock_basic", *chosen)
+    folder = None if args.pg_url else Path(tempfile.mkdtemp(prefix="alphahome-large-"))
+    db_url = args.pg_url or f"duckdb:///{folder / 'sync.duckdb'}"
+    try:
+        run(args, db_url, chosen, starts_mode)
+    finally:
+        if folder is not None and not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
 
+
+def run(args: argparse.Namespace, db_url: str, chosen: tuple[str, ...], starts_mode: str) -> None:
+    """The measurements (see the module docstring)."""
     from alphahome.sandbox.market import Market
 
     market_start = Market(seed=args.seed, scale=args.scale, end_date=END).start_date  # cheap: built lazily
