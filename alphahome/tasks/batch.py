@@ -48,6 +48,9 @@ class PreparedBatch:
     table: pa.Table
     fetched_rows: int
     duplicates: int = 0
+    #: Of ``duplicates``, rows whose values differ from the row kept for their key (information lost);
+    #: the rest are exact copies (an answer listing the same row twice).
+    conflicts: int = 0
     null_keys: int = 0
     rule_violations: dict[str, int] = field(default_factory=dict)
     filtered: int = 0
@@ -118,7 +121,8 @@ def prepare_batch(spec: DatasetSpec, table: pa.Table) -> PreparedBatch:
 
     Rows with NULL in a key column the spec does not allow NULL in cannot be stored: they are dropped and
     counted (and logged). Rules in ``report`` mode only count violations; in ``filter`` mode violating rows
-    are dropped. Of rows sharing a key the last one is kept.
+    are dropped. Of rows sharing a key the last one is kept; :attr:`PreparedBatch.conflicts` counts those
+    that were not exact copies of it.
     """
     if spec.transform is not None:
         table = spec.transform(table)
@@ -159,6 +163,10 @@ def prepare_batch(spec: DatasetSpec, table: pa.Table) -> PreparedBatch:
     if spec.key and table.num_rows > 1:
         kept = keep_last_per_key(table, list(spec.key))
         result.duplicates = table.num_rows - kept.num_rows
+        if result.duplicates:
+            # Distinct whole rows beyond one per key are versions the key cannot tell apart.
+            distinct = keep_last_per_key(table, list(table.schema.names)).num_rows
+            result.conflicts = distinct - kept.num_rows
         table = kept
     result.table = table
     return result

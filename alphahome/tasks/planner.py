@@ -30,7 +30,9 @@ Mode = Literal["smart", "full", "manual"]
 SNAPSHOT_PARTITION = "all"
 #: Aim a window a little under the page size, so that normal growth does not spill onto a second page.
 WINDOW_FILL = 0.95
-#: A batch of per-code requests holds at most about this many cells (rows × columns) in memory.
+#: A batch holds at most about this many cells (rows × columns) in memory: its window (dates, months) is
+#: shortened to fit, whatever the page size and pages per window allow (a 5,000-stock market of wide tables
+#: otherwise made batches of several GiB).
 MAX_BATCH_CELLS = 8_000_000
 
 
@@ -123,6 +125,14 @@ def window_size(page_size: int, rows_per_unit: float) -> int:
     """Units (dates, months) per call so that one call returns about ``page_size`` rows (at least 1)."""
     per_unit = max(1.0, float(rows_per_unit))
     return max(1, math.floor(page_size * WINDOW_FILL / per_unit))
+
+
+def cell_capped_units(spec: DatasetSpec, rows_per_unit: float) -> int:
+    """Most units (dates, months) one batch may span so that its rows × columns stay under
+    :data:`MAX_BATCH_CELLS`: every variant of the dataset is a request of its own in the batch."""
+    per_unit = max(1.0, float(rows_per_unit)) * max(1, len(spec.variants))
+    max_rows = MAX_BATCH_CELLS // max(1, len(spec.field_names))
+    return max(1, math.floor(max_rows / per_unit))
 
 
 def runs(items: Sequence[date], universe: Sequence[date]) -> list[list[date]]:

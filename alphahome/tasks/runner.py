@@ -283,9 +283,15 @@ class TaskRunner:
             tables.append(table)
         fetched = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
         prepared = prepare_batch(self.spec, fetched)
-        if prepared.duplicates:
-            logger.info("%s: batch %s: %d duplicate key row(s) dropped", self.spec.name, batch.label,
-                        prepared.duplicates)
+        if prepared.conflicts:
+            # Rows of one answer with the same key but different values: only one can be stored, the others
+            # are lost. Never silent: a key too narrow for the data (stages, revisions, NULL dates) shows here.
+            logger.warning("%s: batch %s: %d row(s) conflict on the key (%s) with another row of the same "
+                           "answer; the last of each key is kept", self.spec.name, batch.label,
+                           prepared.conflicts, ", ".join(self.spec.key))
+        copies = prepared.duplicates - prepared.conflicts
+        if copies:
+            logger.info("%s: batch %s: %d exact duplicate row(s) dropped", self.spec.name, batch.label, copies)
         partitions = self._complete_partitions(batch, prepared.table)
         left = len(batch.partitions) - len(partitions)
         if left:

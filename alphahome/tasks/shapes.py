@@ -13,7 +13,7 @@ TradeDates          ``YYYYMMDD``           whole market per trade date (date win
 CalendarDates       ``YYYYMMDD``           whole market per calendar day: announcement dates of event
                                            datasets, daily macro series (date windows or one day/call)
 CodeDates           ``CODE|YYYYMMDD``      per code, trade-date windows of ~row_cap rows
-CodeMonths          ``CODE|YYYYMM``        per code, month windows
+CodeMonths          ``CODE|YYYYMM``        per code, month windows paged (as long as the cell budget allows)
 ReportPeriods       ``YYYYMMDD``           whole market per report period (``*_vip`` when allowed,
                                            else :class:`PerCode`)
 PerCode             ``CODE``               per code, all history (refreshed since ``open_days``)
@@ -36,6 +36,7 @@ from alphahome.tasks.planner import (
     PlanInput,
     TaskPlan,
     bounds,
+    cell_capped_units,
     chunks,
     describe_ranges,
     lookback_of,
@@ -239,7 +240,8 @@ class TradeDates(RequestShape):
         per_code_calls = len(inp.codes) * sum(math.ceil(len(run) / per_code_size) for run in date_runs)
         batches: list[Batch] = []
         if self.window:
-            size = window_size(page * self.pages_per_window, rows_per_unit_of(spec, inp, self.fallback_rows))
+            per_date = rows_per_unit_of(spec, inp, self.fallback_rows)
+            size = min(window_size(page * self.pages_per_window, per_date), cell_capped_units(spec, per_date))
             batches = _windowed(spec, api, needed, universe, size)
         elif self.code_windows and inp.codes and per_code_calls < len(needed):
             # Few codes, many dates: one call per code and date window beats one call per date.
@@ -306,7 +308,8 @@ class CalendarDates(RequestShape):
             return self._none(spec, inp, "up to date")
         if self.window:
             page = page_size_of(spec, inp, api) * self.pages_per_window
-            size = window_size(page, rows_per_unit_of(spec, inp, self.fallback_rows))
+            per_day = rows_per_unit_of(spec, inp, self.fallback_rows)
+            size = min(window_size(page, per_day), cell_capped_units(spec, per_day))
             batches = _windowed(spec, api, needed, days, size)
         else:
             batches = [Batch(api, tuple(with_variants(spec, {self.date_param: ymd(d)})), (ymd(d),), ymd(d))
@@ -354,7 +357,8 @@ class CodeDates(RequestShape):
         units = [d for d in inp.trade_dates if start <= d <= end]
         if not units:
             return self._none(spec, inp, "no trading days in range" if inp.trade_dates else "trade calendar not loaded")
-        size = window_size(page_size_of(spec, inp, api), rows_per_unit_of(spec, inp, 1.0))
+        per_date = rows_per_unit_of(spec, inp, 1.0)
+        size = min(window_size(page_size_of(spec, inp, api), per_date), cell_capped_units(spec, per_date))
         batches: list[Batch] = []
         all_needed: set[date] = set()
         for code in codes:
@@ -378,7 +382,13 @@ class CodeDates(RequestShape):
 @dataclass(frozen=True)
 class CodeMonths(RequestShape):
     """Per code in month windows (monthly snapshots such as index weights). The current and the previous
-    month are re-fetched while open. Partition = ``CODE|YYYYMM``."""
+    month are re-fetched while open. Partition = ``CODE|YYYYMM``.
+
+    A window spans as many months as a batch's cell budget allows (:data:`MAX_BATCH_CELLS`) and is paged
+    with offset/limit, so a code costs what the row cap needs (its rows ÷ the cap, at least one call)
+    whatever its size: the codes of one dataset differ a hundredfold (BSE 50 beside the SSE Composite's
+    2,000+ members), so no one rows-per-month figure sizes one-page windows for all of them (sizing by the
+    stock count made one call per index and month: ~2,400 calls for the major indices since 2005)."""
 
     name: ClassVar[str] = "per_index_month"
     partition_format: ClassVar[str] = "CODE|YYYYMM"
@@ -408,7 +418,8 @@ class CodeMonths(RequestShape):
         if not units:
             return self._none(spec, inp, "no months in range")
         open_units = set(units[-2:]) if inp.mode == "smart" else set()
-        size = window_size(page_size_of(spec, inp, api), rows_per_unit_of(spec, inp, self.fallback_rows))
+        # The stock count (the estimate before any weights are stored) bounds an index's month from above.
+        size = cell_capped_units(spec, rows_per_unit_of(spec, inp, self.fallback_rows))
         batches: list[Batch] = []
         all_needed: set[date] = set()
         for code in codes:
@@ -432,7 +443,7 @@ class CodeMonths(RequestShape):
         return TaskPlan(spec.name, api, inp.mode, tuple(batches), ranges=ranges, note=f"{len(codes)} code(s)")
 
     def describe(self, spec: DatasetSpec, points: int) -> str:
-        return f"per code ({self.codes.describe()}), month windows; last 2 months re-fetched"
+        return f"per code ({self.codes.describe()}), paged month windows; last 2 months re-fetched"
 
 
 @dataclass(frozen=True)
