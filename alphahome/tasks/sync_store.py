@@ -255,7 +255,24 @@ class SyncStore:
                 state["codes"] = tuple(await self.codes(source.table_column))
         if "rows_per_unit" in reads:
             state["rows_per_unit"] = await self.rows_per_unit(spec)
+        if "open_dates" in reads:
+            state["open_dates"] = await self.open_dates(spec, today - dt.timedelta(days=spec.open_days))
         return state
+
+    async def open_dates(self, spec: DatasetSpec, since: dt.date) -> list[dt.date]:
+        """Announcement days (on or after ``since``) of the plans of an announcement-day dataset that
+        have no final stage yet (their later stages are filed under that day), ascending."""
+        shape: Any = spec.shape
+        if not await self._exists(spec.table_name):
+            return []
+        ann, stage = quote_ident(shape.date_params[0]), quote_ident(shape.stage_column)
+        plan = ", ".join(quote_ident(c) for c in shape.open_plan_key(spec))
+        rows = await self.backend.fetch_arrow(
+            f"SELECT DISTINCT {ann} AS day FROM {qualified('tushare', spec.table_name)} WHERE {ann} >= $1 "
+            f"GROUP BY {plan} HAVING sum(CASE WHEN {stage} = $2 THEN 1 ELSE 0 END) = 0 ORDER BY 1",
+            since, shape.final_stage,
+        )
+        return [d for d in rows.column(0).to_pylist() if d is not None]
 
     async def table_stats(self, spec: DatasetSpec) -> TableStats:
         """Rows and latest date of the dataset's table."""

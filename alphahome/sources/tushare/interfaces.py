@@ -199,8 +199,10 @@ _TABLE: tuple[Interface, ...] = (
     # ---- fund ------------------------------------------------------------------------------------------
     _I("fund_basic", "fund", "snapshot", 15000, params=("ts_code", "market", "status", "name"),
        defaults=(("market", "E"),), key=("ts_code",), history_start="19700101", doc_id=19, title="公募基金列表"),
+    # key adds ann_date to the original's (ts_code, nav_date): a corrected NAV is republished for the same
+    # nav_date on a later ann_date (update_flag '1', the superseded one '0'); both versions are kept.
     _I("fund_nav", "fund", "trade_dates", 2000, required=(("ts_code", "nav_date"),),
-       params=("market", "start_date", "end_date"), key=("ts_code", "nav_date"), date_column="nav_date",
+       params=("market", "start_date", "end_date"), key=("ts_code", "nav_date", "ann_date"), date_column="nav_date",
        history_start="20000101", doc_id=119, title="公募基金净值"),
     # ---- finance ---------------------------------------------------------------------------------------
     _I("income", "finance", "periods", 500, required=(("ts_code",),), params=(*_FIN[1:], "is_calc"),
