@@ -16,6 +16,7 @@ from alphahome.sandbox.server import run_sandbox_in_thread
 from alphahome.sandbox.tokens import sandbox_token
 from alphahome.sources.tushare.interfaces import INTERFACES
 from alphahome.tasks.aliases import ORIGINAL_TASKS
+from alphahome.tasks.announcements import AnnouncementDays
 from alphahome.tasks.catalogue import CATALOGUE, DATASETS, INDICES
 from alphahome.tasks.shapes import PerCode, Snapshot
 from alphahome.updater.updater import UpdateRequest
@@ -48,7 +49,12 @@ class CoveredMarket:
         spec = DATASETS[dataset]
         shape = spec.shape
         start = self.start_of(dataset)
-        if start and spec.date_column is not None and not isinstance(shape, Snapshot | PerCode):
+        if isinstance(shape, AnnouncementDays) and start:
+            # Selected by announcement: a row announced (proposed or implemented) on or after the start.
+            announced = pd.concat([frame[p].astype(str).where(frame[p].notna(), "") >= start
+                                   for p in shape.date_params], axis=1).any(axis=1)
+            frame = frame[announced].reset_index(drop=True)
+        elif start and spec.date_column is not None and not isinstance(shape, Snapshot | PerCode):
             frame = frame[frame[spec.date_column].astype(str) >= start].reset_index(drop=True)
         source = shape.code_source()
         if source is INDICES:
