@@ -366,8 +366,11 @@ _TABLE: tuple[Interface, ...] = (
        title="基金规模"),
     # key (ts_code, ann_date, div_proc, base_date) rather than the original's (ts_code, ex_date): a plan moves
     # through stages (div_proc) and ex_date stays NULL until it is carried out.
+    # No date window (doc 120: one of ann_date, ex_date, pay_date, ts_code; nothing else): history costs
+    # one call per announcement day. Per fund would cost more (thousands of funds); ex/pay dates do not
+    # select by announcement.
     _I("fund_div", "fund", "ann_dates", 2000, points=400,
-       required=(("ann_date", "ex_date", "pay_date", "ts_code"),), params=("start_date", "end_date"),
+       required=(("ann_date", "ex_date", "pay_date", "ts_code"),),
        key=("ts_code", "ann_date", "div_proc", "base_date"), date_column="ann_date", history_start="20050101",
        doc_id=120, title="基金分红"),
     _I("fund_portfolio", "fund", "ann_dates", 4000, points=5000,
