@@ -30,8 +30,11 @@ START = "20240701"
 PER_DATE_START = "20250801"
 
 
-def start_of(name: str) -> str:
-    return PER_DATE_START if DATASETS[name].shape.one_call_per_date else START
+def start_of(name: str) -> str | None:
+    shape = DATASETS[name].shape
+    if isinstance(shape, AnnouncementDays):
+        return None  # whole history: one call per report period (a later start costs two calls a day)
+    return PER_DATE_START if shape.one_call_per_date else START
 
 
 class CoveredMarket:
@@ -49,12 +52,7 @@ class CoveredMarket:
         spec = DATASETS[dataset]
         shape = spec.shape
         start = self.start_of(dataset)
-        if isinstance(shape, AnnouncementDays) and start:
-            # Selected by announcement: a row announced (proposed or implemented) on or after the start.
-            announced = pd.concat([frame[p].astype(str).where(frame[p].notna(), "") >= start
-                                   for p in shape.date_params], axis=1).any(axis=1)
-            frame = frame[announced].reset_index(drop=True)
-        elif start and spec.date_column is not None and not isinstance(shape, Snapshot | PerCode):
+        if start and spec.date_column is not None and not isinstance(shape, Snapshot | PerCode):
             frame = frame[frame[spec.date_column].astype(str) >= start].reset_index(drop=True)
         source = shape.code_source()
         if source is INDICES:
@@ -67,7 +65,7 @@ class CoveredMarket:
 def synced(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, CoveredMarket, object]:
     folder: Path = tmp_path_factory.mktemp("catalogue")
     with run_sandbox_in_thread(seed=7, scale="small", end_date=END, tokens={TOKEN_ALL: 10000}) as server:
-        extra = {spec.name: {"default_start_date": start_of(spec.name)} for spec in CATALOGUE}
+        extra = {spec.name: {"default_start_date": start_of(spec.name)} for spec in CATALOGUE if start_of(spec.name)}
         config = write_config(folder / "config.json", financial_start=START, extra=extra)
         url = f"duckdb:///{folder / 'all.duckdb'}"
         settings = sandbox_settings(url, server.url, TOKEN_ALL, config, points=10000)

@@ -101,16 +101,16 @@ def test_dividend_history_goes_per_period_then_smart_runs_ask_new_days_and_open_
     assert table_differences(database_url, sandbox.market, ["dividend"]) == {}  # every row, NULL ann_dates too
     assert truth["ann_date"].isna().any()
 
-    # Next run: the look-back days, and once each the proposal days of plans not yet carried out.
+    # Next run: the look-back days, and once each the report periods of plans not yet carried out.
     since = ymd(SANDBOX_END - timedelta(days=DIVIDEND.open_days))
     recent = truth[truth["ann_date"].notna() & (truth["ann_date"] >= since)]
     stages = recent.groupby(["ts_code", "end_date", "ann_date"])["div_proc"].agg(set)
-    open_days = {day for (_, _, day), s in stages.items() if "实施" not in s}
+    open_periods = {period for (_, period, _), s in stages.items() if "实施" not in s}
     lookback = [ymd(SANDBOX_END - timedelta(days=i)) for i in range(DIVIDEND.lookback_days)]
-    assert open_days
+    assert open_periods
     sandbox.stats.reset()
     assert run_update(settings, request).exit_code == 0
-    assert sandbox.stats.ok["dividend"] == 2 * len(lookback) + len(open_days - set(lookback))
+    assert sandbox.stats.ok["dividend"] == 2 * len(lookback) + len(open_periods)
     assert table_differences(database_url, sandbox.market, ["dividend"]) == {}
 
 

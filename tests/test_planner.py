@@ -208,16 +208,20 @@ def test_dividend_smart_run_asks_new_days_and_open_plans():
     spec = get_dataset("dividend")
     today = date(2024, 6, 30)
     first = date(2005, 1, 1)
-    done = frozenset(ymd(first + timedelta(days=i)) for i in range((date(2024, 6, 27) - first).days + 1))
-    open_day = date(2024, 4, 2)  # a plan proposed then, approved (filed under that day) but not carried out
-    plan = plan_missing_ranges(spec, PlanInput(today=today, completed=done, open_dates=(open_day, date(2024, 6, 25))))
-    by_day = [b for b in plan.batches if b.partitions]
-    days = [p for b in by_day for p in b.partitions]
-    # The days not yet complete (28..30 June) within the look-back (late announcements) of 7 days.
-    assert days == [ymd(today - timedelta(days=i)) for i in reversed(range(spec.lookback_days))]
-    reopened = [b for b in plan.batches if not b.partitions]
-    assert [r for b in reopened for r in b.requests] == [{"ann_date": "20240402"}]
-    assert plan.calls == 2 * len(days) + 1
+    done = frozenset(ymd(first + timedelta(days=i)) for i in range((date(2024, 6, 20) - first).days + 1))
+    # Plans of FY2023 and Q1 2024 proposed, approved (filed under their proposal day) but not carried out.
+    open_periods = (date(2023, 12, 31), date(2024, 3, 31))
+    plan = plan_missing_ranges(spec, PlanInput(today=today, completed=done, open_periods=open_periods))
+    days = [p for b in plan.batches for p in b.partitions]
+    assert days == [ymd(date(2024, 6, 21) + timedelta(days=i)) for i in range(10)]  # not yet complete
+    reopened = [r for b in plan.batches if not b.partitions for r in b.requests]
+    assert reopened == [{"end_date": "20231231"}, {"end_date": "20240331"}]
+    assert plan.calls == 2 * len(days) + 2
+    # Up to date: the look-back days only (late announcements), and the open periods.
+    done = done | set(days)
+    plan = plan_missing_ranges(spec, PlanInput(today=today, completed=frozenset(done), open_periods=open_periods))
+    assert [p for b in plan.batches for p in b.partitions] == [
+        ymd(today - timedelta(days=i)) for i in reversed(range(spec.lookback_days))]
 
 
 def test_index_daily_per_code_windows_and_partitions():

@@ -13,8 +13,10 @@ range means "what was announced in it", whatever the period: the FY2022 plans an
   ``end_date`` call (paged) per quarter since two years before the start, in ONE batch that marks every
   day up to today complete (all of it commits, or none);
 * a smart run asks for the days not yet complete plus ``lookback_days`` recent ones, and once more for the
-  proposal days of the plans still open (no 实施 row yet, proposed within ``open_days``): their
+  report periods of the plans still open (no 实施 row yet, proposed within ``open_days``): their
   shareholders' approval (股东大会通过) is filed under the old proposal date and arrives on no new day.
+  Asking the period (one to three of them, a few pages each) is cheaper than asking each proposal day of
+  the open plans (dozens in the annual-report season).
 """
 
 from __future__ import annotations
@@ -42,8 +44,7 @@ from alphahome.tasks.spec import DatasetSpec
 @dataclass(frozen=True)
 class AnnouncementDays(RequestShape):
     """Per announcement day through each of ``date_params``; the whole history per report period
-    (``period_param``); open plans' proposal days re-fetched. Partition = the day (see the module
-    docstring)."""
+    (``period_param``); open plans' periods re-fetched. Partition = the day (see the module docstring)."""
 
     name: ClassVar[str] = "announcement_days"
     partition_format: ClassVar[str] = "YYYYMMDD"
@@ -64,10 +65,10 @@ class AnnouncementDays(RequestShape):
 
     @property
     def one_call_per_date(self) -> bool:
-        return True  # a later first date than the dataset's own means calls per day
+        return False  # the whole history is cheap (per period); a later first date costs two calls a day
 
     def reads(self, spec: DatasetSpec, points: int) -> frozenset[StateRead]:
-        return frozenset({"open_dates"})
+        return frozenset({"open_periods"})
 
     def open_plan_key(self, spec: DatasetSpec) -> tuple[str, ...]:
         """The columns that name one plan (the key without the stage)."""
@@ -97,20 +98,19 @@ class AnnouncementDays(RequestShape):
                   ymd(piece[0]) if len(piece) == 1 else f"{ymd(piece[0])}..{ymd(piece[-1])}")
             for piece in chunks(needed, self.days_per_batch)
         ]
-        asked = set(needed)
-        reopened = [d for d in inp.open_dates if d not in asked and start <= d <= end] if inp.mode == "smart" else []
-        for piece in chunks(sorted(reopened), self.days_per_batch):
-            requests = tuple(r for d in piece for r in with_variants(spec, {self.date_params[0]: ymd(d)}))
-            batches.append(Batch(api, requests, (), f"open plans proposed {ymd(piece[0])}..{ymd(piece[-1])}"))
+        reopened = sorted(set(inp.open_periods)) if inp.mode == "smart" else []
+        for period in reopened:
+            requests = tuple(with_variants(spec, {self.period_param: ymd(period)}))
+            batches.append(Batch(api, requests, (), f"open plans of {ymd(period)}"))
         if not batches:
             return self._none(spec, inp, "up to date")
         ranges = tuple(describe_ranges(needed, days, "days"))
         if reopened:
-            ranges += (f"{len(reopened)} proposal day(s) of open plans",)
+            ranges += (f"open plans of {', '.join(ymd(p) for p in reopened)}",)
         return TaskPlan(spec.name, api, inp.mode, tuple(batches), ranges=ranges,
-                        note=f"{len(needed)} day(s), {len(reopened)} open plan day(s)")
+                        note=f"{len(needed)} day(s), {len(reopened)} open period(s)")
 
     def describe(self, spec: DatasetSpec, points: int) -> str:
         params = "/".join(self.date_params)
         return (f"per announcement day ({params}); whole history per {self.period_param}; "
-                f"open plans ({spec.open_days}d) re-fetched; look-back {spec.lookback_days} day(s)")
+                f"periods of open plans ({spec.open_days}d) re-fetched; look-back {spec.lookback_days} day(s)")

@@ -42,6 +42,8 @@ INDEX_MARKETS = ("SSE", "SZSE", "CSI", "CICC", "SW", "MSCI", "OTH")
 #: day, which smart runs ask again).
 _DIVIDEND_OPEN_DAYS = 180
 _ANNOUNCEMENT_DAYS = AnnouncementDays()
+#: Days a smart run asks again (announcements Tushare files late): two calls each.
+_DIVIDEND_LOOKBACK = 3
 #: Consolidated (1) and single-quarter consolidated (2) statements: the report types research uses.
 _REPORT_TYPES = ({"report_type": "1"}, {"report_type": "2"})
 _STATEMENT_KEY = ("ts_code", "end_date", "report_type", "ann_date", "f_ann_date", "update_flag")
@@ -220,7 +222,7 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
     ),
     DatasetSpec(
         "dividend", "dividend", "stock", ("ts_code", "end_date", "ann_date", "div_proc"),
-        _ANNOUNCEMENT_DAYS, date_column="ann_date", lookback_days=_EVENT_LOOKBACK,
+        _ANNOUNCEMENT_DAYS, date_column="ann_date", lookback_days=_DIVIDEND_LOOKBACK,
         open_days=_DIVIDEND_OPEN_DAYS, nullable_key=("ann_date",),
         description="Dividend plans, one row per plan stage and revision, by announcement day (Q1..annual).",
     ),
