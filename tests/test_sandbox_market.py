@@ -425,6 +425,13 @@ def test_funds(market: Market) -> None:
     assert nav["net_asset"].isna().any() and nav["net_asset"].notna().any()
     issuing = funds.loc[funds["status"] == "I", "ts_code"]
     assert not nav["ts_code"].isin(issuing).any()
+    # About 1% of NAVs are corrected: republished for the same nav_date on a later ann_date with another
+    # value, update_flag '1' on the correction and '0' on the NAV it supersedes.
+    twice = nav[nav.duplicated(["ts_code", "nav_date"], keep=False)].sort_values(["ts_code", "nav_date", "ann_date"])
+    assert 0.002 < len(twice) / 2 / len(nav) < 0.02
+    assert list(twice["update_flag"]) == ["0", "1"] * (len(twice) // 2)
+    assert not nav.duplicated(["ts_code", "nav_date", "ann_date"]).any()
+    assert set(nav.loc[~nav.index.isin(twice.index), "update_flag"]) == {"1"}
 
 
 # ----- catalogue --------------------------------------------------------------------------------------------
