@@ -16,6 +16,7 @@ from alphahome.sandbox.server import run_sandbox_in_thread
 from alphahome.sandbox.tokens import sandbox_token
 from alphahome.sources.tushare.interfaces import INTERFACES
 from alphahome.tasks.aliases import ORIGINAL_TASKS
+from alphahome.tasks.announcements import AnnouncementDays
 from alphahome.tasks.catalogue import CATALOGUE, DATASETS, INDICES
 from alphahome.tasks.shapes import PerCode, Snapshot
 from alphahome.updater.updater import UpdateRequest
@@ -29,8 +30,11 @@ START = "20240701"
 PER_DATE_START = "20250801"
 
 
-def start_of(name: str) -> str:
-    return PER_DATE_START if DATASETS[name].shape.one_call_per_date else START
+def start_of(name: str) -> str | None:
+    shape = DATASETS[name].shape
+    if isinstance(shape, AnnouncementDays):
+        return None  # whole history: one call per report period (a later start costs two calls a day)
+    return PER_DATE_START if shape.one_call_per_date else START
 
 
 class CoveredMarket:
@@ -61,7 +65,7 @@ class CoveredMarket:
 def synced(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, CoveredMarket, object]:
     folder: Path = tmp_path_factory.mktemp("catalogue")
     with run_sandbox_in_thread(seed=7, scale="small", end_date=END, tokens={TOKEN_ALL: 10000}) as server:
-        extra = {spec.name: {"default_start_date": start_of(spec.name)} for spec in CATALOGUE}
+        extra = {spec.name: {"default_start_date": start_of(spec.name)} for spec in CATALOGUE if start_of(spec.name)}
         config = write_config(folder / "config.json", financial_start=START, extra=extra)
         url = f"duckdb:///{folder / 'all.duckdb'}"
         settings = sandbox_settings(url, server.url, TOKEN_ALL, config, points=10000)

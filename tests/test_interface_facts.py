@@ -35,7 +35,7 @@ FACTS: tuple[tuple[str, str, int, tuple[str, ...], str | None, str], ...] = (
     ("index_member", "2000", 2000, ("index_code", "con_code", "in_date"), None, "19900101"),  # points: api; cap: api
     ("index_member_all", "2000", 2000, ("l3_code", "ts_code", "in_date"), None, "19700101"),  # points: api; cap: api
     ("fund_basic", "2000", 15000, ("ts_code",), None, "19700101"),  # points: api; cap: api
-    ("fund_nav", "2000", 2000, ("ts_code", "nav_date"), "nav_date", "20000101"),  # points: api; cap: unverified
+    ("fund_nav", "2000", 2000, ("ts_code", "nav_date", "ann_date"), "nav_date", "20000101"),  # points: api; cap: unverified; key keeps corrected NAVs (api: "plus ann_date if revisions are kept")
     ("income", "2000", 500, ("ts_code", "end_date", "report_type", "ann_date", "f_ann_date", "update_flag"), "end_date", "19901231"),  # points: api; cap: api
     ("balancesheet", "2000", 100, ("ts_code", "end_date", "report_type", "ann_date", "f_ann_date", "update_flag"), "end_date", "19901231"),  # points: api; cap: api
     ("cashflow", "2000", 500, ("ts_code", "end_date", "report_type", "ann_date", "f_ann_date", "update_flag"), "end_date", "19901231"),  # points: api; cap: unverified

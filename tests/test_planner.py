@@ -177,22 +177,51 @@ def test_periods_below_vip_tier_go_per_stock():
     assert plan.batches[1].requests[0]["start_date"] == ymd(TODAY - timedelta(days=spec.open_days))
 
 
-def test_dividend_periods_use_end_date():
+def test_dividend_whole_history_goes_per_period_in_one_batch():
+    """From the dataset's first date, one end_date call per quarter (since two years before it, so plans
+    of earlier periods announced then come too) beats two calls per day; the batch marks every day."""
     spec = get_dataset("dividend")
-    plan = plan_missing_ranges(spec, PlanInput(today=date(2024, 1, 10), start_date=date(2023, 1, 1)))
-    # Every quarter: Q1 and Q3 dividends exist (common since 2023).
-    assert [b.requests[0] for b in plan.batches] == [
-        {"end_date": "20230331"}, {"end_date": "20230630"}, {"end_date": "20230930"}, {"end_date": "20231231"}]
+    plan = plan_missing_ranges(spec, PlanInput(today=date(2024, 1, 10)))
+    assert len(plan.batches) == 1
+    periods = [r["end_date"] for r in plan.batches[0].requests]
+    assert periods[:2] == ["20030331", "20030630"] and periods[-1] == "20231231"
+    assert "20230930" in periods and "20230331" in periods  # Q1 and Q3 plans (common since 2023)
+    days = plan.batches[0].partitions
+    assert days[0] == spec.start_date and days[-1] == "20240110" and len(days) == len(set(days))
 
 
-def test_dividend_manual_range_selects_by_announcement():
-    """A 2023-2024 range means plans announced then: FY2022 plans (announced in 2023) are fetched too."""
+def test_dividend_manual_range_asks_each_announcement_day():
+    """A range means what was announced in it: per day, ann_date (every stage of the plans proposed that day,
+    whatever their period: FY2022 plans proposed in 2023) and imp_ann_date (implementations of older
+    plans), several days per batch."""
     spec = get_dataset("dividend")
     plan = plan_missing_ranges(spec, PlanInput(today=date(2025, 1, 10), mode="manual", start=date(2023, 1, 1),
                                                end=date(2024, 12, 31)))
-    periods = [b.requests[0]["end_date"] for b in plan.batches]
-    assert "20221231" in periods and "20220930" in periods
-    assert periods[-1] == "20241231"
+    requests = [r for b in plan.batches for r in b.requests]
+    days = [ymd(date(2023, 1, 1) + timedelta(days=i)) for i in range(731)]
+    assert requests == [{p: d} for d in days for p in ("ann_date", "imp_ann_date")]
+    assert [p for b in plan.batches for p in b.partitions] == days
+    assert max(len(b.partitions) for b in plan.batches) == 7
+
+
+def test_dividend_smart_run_asks_new_days_and_open_plans():
+    spec = get_dataset("dividend")
+    today = date(2024, 6, 30)
+    first = date(2005, 1, 1)
+    done = frozenset(ymd(first + timedelta(days=i)) for i in range((date(2024, 6, 20) - first).days + 1))
+    # Plans of FY2023 and Q1 2024 proposed, approved (filed under their proposal day) but not carried out.
+    open_periods = (date(2023, 12, 31), date(2024, 3, 31))
+    plan = plan_missing_ranges(spec, PlanInput(today=today, completed=done, open_periods=open_periods))
+    days = [p for b in plan.batches for p in b.partitions]
+    assert days == [ymd(date(2024, 6, 21) + timedelta(days=i)) for i in range(10)]  # not yet complete
+    reopened = [r for b in plan.batches if not b.partitions for r in b.requests]
+    assert reopened == [{"end_date": "20231231"}, {"end_date": "20240331"}]
+    assert plan.calls == 2 * len(days) + 2
+    # Up to date: the look-back days only (late announcements), and the open periods.
+    done = done | set(days)
+    plan = plan_missing_ranges(spec, PlanInput(today=today, completed=frozenset(done), open_periods=open_periods))
+    assert [p for b in plan.batches for p in b.partitions] == [
+        ymd(today - timedelta(days=i)) for i in reversed(range(spec.lookback_days))]
 
 
 def test_index_daily_per_code_windows_and_partitions():

@@ -239,11 +239,26 @@ def test_dividend_rows_match_adj_factor_jumps(market: Market) -> None:
     assert div.loc[div["div_proc"] != "实施", dated].isna().all().all()
     impl = div[div["div_proc"] == "实施"]
     assert impl["ex_date"].notna().all()
-    assert (impl["ex_date"] > impl["record_date"]).all() and (impl["record_date"] > impl["ann_date"]).all()
-    assert (div["ann_date"] <= END.strftime("%Y%m%d")).all()
-    for _, plan in div.groupby(["ts_code", "end_date"]):
-        stages = plan.set_index("div_proc")["ann_date"]
-        assert stages.is_monotonic_increasing or len(stages) == 1
+    assert (impl["ex_date"] > impl["record_date"]).all() and (impl["record_date"] > impl["imp_ann_date"]).all()
+    dated_impl = impl[impl["ann_date"].notna()]
+    assert (dated_impl["imp_ann_date"] > dated_impl["ann_date"]).all()
+    assert (div["ann_date"].dropna() <= END.strftime("%Y%m%d")).all()
+    # As Tushare files them: every stage carries the plan's proposal date (预案公告日); a revised plan has an
+    # earlier 预案 row with other amounts; a few plans carry no ann_date at all (NULL).
+    assert not div.duplicated(["ts_code", "end_date", "ann_date", "div_proc"]).any()
+    revised = 0
+    for _, plan in div.groupby(["ts_code", "end_date"], dropna=False):
+        final = plan[plan["div_proc"] != "预案"]
+        proposals = plan[plan["div_proc"] == "预案"]
+        assert final["ann_date"].nunique(dropna=False) <= 1
+        if len(proposals) == 2:
+            revised += 1
+            first, last = proposals.sort_values("ann_date").itertuples(index=False)
+            assert first.ann_date < last.ann_date and first.cash_div_tax != last.cash_div_tax
+            assert (final["ann_date"] == last.ann_date).all()
+        else:
+            assert len(proposals) == 1 and (final["ann_date"].isna() == proposals["ann_date"].isna().iloc[0]).all()
+    assert revised >= 1 and div["ann_date"].isna().any()
     assert (div["cash_div"] < div["cash_div_tax"]).all()
     assert (div["stk_div"] == div["stk_bo_rate"] + div["stk_co_rate"]).all()
     # Each implemented plan in range moves the factor by exactly the ex-rights ratio.
@@ -410,6 +425,13 @@ def test_funds(market: Market) -> None:
     assert nav["net_asset"].isna().any() and nav["net_asset"].notna().any()
     issuing = funds.loc[funds["status"] == "I", "ts_code"]
     assert not nav["ts_code"].isin(issuing).any()
+    # About 1% of NAVs are corrected: republished for the same nav_date on a later ann_date with another
+    # value, update_flag '1' on the correction and '0' on the NAV it supersedes.
+    twice = nav[nav.duplicated(["ts_code", "nav_date"], keep=False)].sort_values(["ts_code", "nav_date", "ann_date"])
+    assert 0.002 < len(twice) / 2 / len(nav) < 0.02
+    assert list(twice["update_flag"]) == ["0", "1"] * (len(twice) // 2)
+    assert not nav.duplicated(["ts_code", "nav_date", "ann_date"]).any()
+    assert set(nav.loc[~nav.index.isin(twice.index), "update_flag"]) == {"1"}
 
 
 # ----- catalogue --------------------------------------------------------------------------------------------

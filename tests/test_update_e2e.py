@@ -62,6 +62,15 @@ def test_full_update_equals_truth_and_second_run_fetches_nothing_complete(sandbo
             open_periods = quarter_ends(start, today, spec.shape.period_months)
             expected[spec.api_for(5000)] += len(open_periods) * len(spec.variants)
     expected["index_weight"] = len(get_dataset("index_weight").shape.codes.default)  # last two months, one call each
+    # Dividend plans proposed within open_days and not yet carried out: their report period, once each.
+    dividend = get_dataset("dividend")
+    truth = sandbox.market.truth("dividend")
+    since = (today - timedelta(days=dividend.open_days)).strftime("%Y%m%d")
+    recent = truth[truth["ann_date"].notna() & (truth["ann_date"] >= since)]
+    stages = recent.groupby(["ts_code", "end_date", "ann_date"])["div_proc"].agg(set)
+    open_plan_periods = {period for (_, period, _), s in stages.items() if "实施" not in s}
+    if open_plan_periods:
+        expected["dividend"] = len(open_plan_periods)
     # A major index the market has no bars for keeps its recent dates open (not yet published): asked again.
     served = set(sandbox.market.table("index_daily").frame["ts_code"])
     unserved = [c for c in get_dataset("index_daily").shape.codes.default if c not in served]

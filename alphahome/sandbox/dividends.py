@@ -2,7 +2,14 @@
 record and ex dates. Most are annual; some companies also pay on their half-year results, and from 2023 on
 (as the exchanges encouraged more frequent dividends) on their Q1 and Q3 results too — one plan per
 (stock, report period), so a stock can have several in one year. The ex dates drive the price model's ex-rights pre_close and the adj_factor
-jumps, so ``dividend`` rows and ``adj_factor`` agree by construction."""
+jumps, so ``dividend`` rows and ``adj_factor`` agree by construction.
+
+Rows are shaped as Tushare files them: one row per stage, every stage carrying the plan's announcement
+date (``ann_date``, 预案公告日); only the 实施 row carries its implementation announcement
+(``imp_ann_date``, weeks or months later) and the record, ex, pay and listing dates. A few plans are
+revised before approval (an earlier 预案 row with other amounts, the stages then carry the revised
+proposal's date), and a few carry no ``ann_date`` at all (NULL, as in Tushare's older rows): those can only
+be found through their ``imp_ann_date`` or their report period."""
 
 from __future__ import annotations
 
@@ -35,6 +42,11 @@ class DividendPlans:
     cash: np.ndarray  # after-tax cash per share
     bonus: np.ndarray  # stk_bo_rate: bonus shares per share
     conversion: np.ndarray  # stk_co_rate: shares converted from reserves per share
+    #: Revised plans: the first proposal's date (NaT when the plan was not revised) and its pre-tax cash.
+    first_proposal: np.ndarray | None = None
+    first_cash_tax: np.ndarray | None = None
+    #: Plans whose rows carry no ann_date (NULL in Tushare).
+    undated: np.ndarray | None = None
 
     @property
     def share_ratio(self) -> np.ndarray:
@@ -127,7 +139,12 @@ def plan_dividends(
     unique_ex = np.zeros(m, dtype=bool)
     unique_ex[first_of_pair] = True
     keep &= unique_ex
+    first_proposal, first_cash_tax, undated = _revisions_and_gaps(
+        np.random.default_rng([seed, 6, 1]), proposal[keep], cash_tax[keep], open_days)
     return DividendPlans(
+        first_proposal=first_proposal,
+        first_cash_tax=first_cash_tax,
+        undated=undated,
         stock=stock[keep],
         fiscal_year=fiscal_year[keep],
         period_end=period[keep],
@@ -142,45 +159,83 @@ def plan_dividends(
     )
 
 
+#: Shares of plans revised before approval, and of plans whose rows carry no ann_date.
+REVISED_SHARE = 0.03
+UNDATED_SHARE = 0.01
+
+
+def _revisions_and_gaps(
+    rng: np.random.Generator, proposal: np.ndarray, cash_tax: np.ndarray, open_days: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first proposal date or NaT, its pre-tax cash, undated flags) per plan, drawn from their own
+    generator so that the plans, prices and factors do not change. A revised plan was first proposed 3-15
+    open days before its final proposal, with a cash amount 5-20% off; it is never undated."""
+    m = len(proposal)
+    revised = rng.random(m) < REVISED_SHARE
+    pos = np.searchsorted(open_days, proposal) - rng.integers(3, 16, m)
+    revised &= pos >= 0
+    first = np.where(revised, open_days[np.clip(pos, 0, len(open_days) - 1)], np.datetime64("NaT"))
+    factor = 1 + rng.choice([-1.0, 1.0], m) * rng.uniform(0.05, 0.2, m)
+    first_cash = np.where(revised, np.round(np.maximum(cash_tax * factor, 0.005), 3), np.nan)
+    undated = (rng.random(m) < UNDATED_SHARE) & ~revised
+    return first.astype("datetime64[D]"), first_cash, undated
+
+
+def _dates_or_null(days: np.ndarray, null: np.ndarray) -> np.ndarray:
+    """``days`` as YYYYMMDD text, None where ``null``."""
+    out = np.asarray(yyyymmdd(days), dtype=object)
+    out[null] = None
+    return out
+
+
 def dividend_frame(
     plans: DividendPlans, universe: Universe, total_share: StepSeries, days: np.ndarray, end: date
 ) -> pd.DataFrame:
-    """``dividend`` rows: one per plan stage announced by ``end``; only 实施 rows carry the dates of
-    record, ex-rights, payment and listing of new shares."""
+    """``dividend`` rows: one per plan stage announced by ``end``. Every stage carries the plan's
+    proposal date as ``ann_date`` (NULL for undated plans); only 实施 rows carry ``imp_ann_date`` and the
+    dates of record, ex-rights, payment and listing of new shares. A revised plan adds its first 预案 row
+    (earlier ``ann_date``, other amounts)."""
     codes = universe.codes
     cut = np.datetime64(end, "D")
     base_day = np.clip(np.searchsorted(days, plans.announce[:, 0]), 0, len(days) - 1)
     base_share = np.round(total_share.at(plans.stock, base_day), 4)
     year_end = plans.period_end
+    m = len(plans.stock)
+    undated = plans.undated if plans.undated is not None else np.zeros(m, dtype=bool)
+    ann_text = _dates_or_null(plans.announce[:, 0], undated)
     frames = []
-    for k, stage in enumerate(STAGES):
-        sel = plans.announce[:, k] <= cut
-        final = stage == "实施"
+
+    def rows(sel: np.ndarray, stage: str, ann: np.ndarray, cash_tax: np.ndarray, final: bool) -> pd.DataFrame:
         none = np.full(int(sel.sum()), None, dtype=object)
-        record = yyyymmdd(plans.record[sel]) if final else none
         ex = yyyymmdd(plans.ex[sel]) if final else none
         listing = np.where(plans.share_ratio[sel] > 0, ex, None) if final else none  # type: ignore[call-overload]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "ts_code": codes[plans.stock[sel]],
-                    "end_date": year_end[sel],
-                    "ann_date": yyyymmdd(plans.announce[sel, k]),
-                    "div_proc": stage,
-                    "stk_div": plans.share_ratio[sel],
-                    "stk_bo_rate": plans.bonus[sel],
-                    "stk_co_rate": plans.conversion[sel],
-                    "cash_div": plans.cash[sel],
-                    "cash_div_tax": plans.cash_tax[sel],
-                    "record_date": record,
-                    "ex_date": ex,
-                    "pay_date": ex,
-                    "div_listdate": listing,
-                    "imp_ann_date": yyyymmdd(plans.announce[sel, k]) if final else none,
-                    "base_date": year_end[sel],
-                    "base_share": base_share[sel],
-                }
-            )
+        return pd.DataFrame(
+            {
+                "ts_code": codes[plans.stock[sel]],
+                "end_date": year_end[sel],
+                "ann_date": ann[sel],
+                "div_proc": stage,
+                "stk_div": plans.share_ratio[sel],
+                "stk_bo_rate": plans.bonus[sel],
+                "stk_co_rate": plans.conversion[sel],
+                "cash_div": np.round(cash_tax[sel] * 0.9, 4) if not final else plans.cash[sel],
+                "cash_div_tax": cash_tax[sel],
+                "record_date": yyyymmdd(plans.record[sel]) if final else none,
+                "ex_date": ex,
+                "pay_date": ex,
+                "div_listdate": listing,
+                "imp_ann_date": yyyymmdd(plans.announce[sel, 2]) if final else none,
+                "base_date": year_end[sel],
+                "base_share": base_share[sel],
+            }
         )
+
+    if plans.first_proposal is not None and plans.first_cash_tax is not None:
+        revised = ~np.isnat(plans.first_proposal) & (plans.first_proposal <= cut)
+        first_text = _dates_or_null(np.where(revised, plans.first_proposal, plans.announce[:, 0]), ~revised)
+        frames.append(rows(revised, "预案", first_text, plans.first_cash_tax, final=False))
+    for k, stage in enumerate(STAGES):
+        sel = plans.announce[:, k] <= cut
+        frames.append(rows(sel, stage, ann_text, plans.cash_tax, final=stage == "实施"))
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["ts_code", "end_date", "ann_date"], kind="stable", ignore_index=True)

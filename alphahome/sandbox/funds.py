@@ -133,7 +133,39 @@ def build_funds(
     basic = basic.where(basic.notna(), None)
     for col in ("issue_amount", "m_fee", "c_fee", "duration_year", "p_value", "min_amount", "exp_return"):
         basic[col] = basic[col].astype(float)
-    return basic, pd.concat(nav_parts, ignore_index=True)
+    nav = pd.concat(nav_parts, ignore_index=True)
+    return basic, revise_navs(np.random.default_rng([seed, 9, 1]), nav, open_str)
+
+
+#: Share of NAVs the fund company later corrects (republished for the same nav_date).
+NAV_REVISION_SHARE = 0.01
+
+
+def revise_navs(rng: np.random.Generator, nav: pd.DataFrame, open_str: np.ndarray) -> pd.DataFrame:
+    """``nav`` with about 1% of its NAVs corrected: each chosen NAV is republished 1-3 open days after its
+    first announcement with the same ``nav_date``, a later ``ann_date`` and changed unit/accumulated/adjusted
+    values. The correction carries ``update_flag`` '1' and the NAV it supersedes '0' (as Tushare flags
+    revised statements); every other NAV '1'. Its own generator, so the NAVs themselves do not change."""
+    revised = rng.random(len(nav)) < NAV_REVISION_SHARE
+    out = nav.assign(update_flag=pd.Series(np.where(revised, "0", "1"), dtype=object, index=nav.index))
+    first = out.loc[revised]
+    if first.empty:
+        return out
+    known = np.asarray(open_str, dtype=str)
+    pos = np.searchsorted(known, first["ann_date"].to_numpy(dtype=str))
+    later = known[np.minimum(pos + rng.integers(1, 4, len(first)), len(known) - 1)]
+    delta = rng.choice([-1.0, 1.0], len(first)) * rng.integers(1, 60, len(first)) / 10_000
+    fix = first.assign(
+        ann_date=pd.Series(later, dtype=object, index=first.index),
+        unit_nav=np.round(first["unit_nav"] + delta, 4),
+        accum_nav=np.round(first["accum_nav"] + delta, 4),
+        adj_nav=np.round(first["adj_nav"] + delta, 4),
+        update_flag="1",
+    )
+    # A correction must come after the first publication: the last open day known has nothing after it.
+    fix = fix[fix["ann_date"] > first["ann_date"]]
+    return pd.concat([out, fix], ignore_index=True).sort_values(
+        ["ts_code", "nav_date", "ann_date"], kind="stable", ignore_index=True)
 
 
 def _fund_code(rng: np.random.Generator, kind: _Kind, taken: set[str]) -> str:

@@ -240,7 +240,7 @@ class Market:
             "index_member_all": lambda: self._frame("index_member_all", self._membership[0]),
             "fund_basic": lambda: self._frame("fund_basic", self._funds[0]),
             "fund_nav": lambda: self._frame(
-                "fund_nav", self._funds[1].assign(update_flag="1"), indexed=("ts_code", "nav_date")
+                "fund_nav", self._funds[1], indexed=("ts_code", "nav_date")
             ),
             "stk_weekly_monthly": lambda: self._frame(
                 "stk_weekly_monthly",

@@ -446,6 +446,7 @@ class PostgresBackend(_PostgresSession, Backend):
                     for statement in added_column_statements(spec, existing, POSTGRES_TYPES, _NOW):
                         await conn.execute(statement)
                     await _adopt_merge_fillfactor(conn, spec)
+                    await _adopt_key(conn, spec)
                 if self.citus is not None:
                     await self._place_on_citus(conn, spec)
                 for index in spec.indexes:
@@ -554,16 +555,59 @@ async def _table_is_citus(conn: asyncpg.Connection, spec: TableSpec) -> bool:
 def _create_table_sql(spec: TableSpec) -> str:
     defs = column_definitions(spec, POSTGRES_TYPES, _NOW)
     if spec.key:
-        if spec.nullable_key_columns:
-            # NULL is a legitimate key value here and must match NULL (PostgreSQL 15+).
-            name = object_name(spec.name, "key")
-            defs.append(f"CONSTRAINT {quote_ident(name)} UNIQUE NULLS NOT DISTINCT ({column_list(spec.key)})")
-        else:
-            name = object_name(spec.name, "pkey")
-            defs.append(f"CONSTRAINT {quote_ident(name)} PRIMARY KEY ({column_list(spec.key)})")
+        # NULL is a legitimate value of a nullable key column and must match NULL (PostgreSQL 15+).
+        name, definition = _key_constraint_sql(spec)
+        defs.append(f"CONSTRAINT {quote_ident(name)} {definition}")
     fillfactor = merge_fillfactor(spec)
     storage = f" WITH (fillfactor = {fillfactor})" if fillfactor else ""
     return f"CREATE TABLE IF NOT EXISTS {table_ref(spec)} ({', '.join(defs)}){storage}"
+
+
+def _key_constraint_sql(spec: TableSpec) -> tuple[str, str]:
+    """(constraint name, its definition) of ``spec``'s key: a primary key, or ``UNIQUE NULLS NOT DISTINCT``
+    when real rows leave a key column NULL (NULL must then match NULL; PostgreSQL 15+)."""
+    if spec.nullable_key_columns:
+        return object_name(spec.name, "key"), f"UNIQUE NULLS NOT DISTINCT ({column_list(spec.key)})"
+    return object_name(spec.name, "pkey"), f"PRIMARY KEY ({column_list(spec.key)})"
+
+
+async def _adopt_key(conn: asyncpg.Connection, spec: TableSpec) -> None:
+    """Bring an existing table's key constraint (one AlphaHome made) to ``spec``'s key.
+
+    A key that only gains columns (``fund_nav``: (ts_code, nav_date) → (ts_code, nav_date, ann_date), so
+    that corrected NAVs are kept as versions) is migrated in place: every stored row is unique under the
+    wider key, so the old constraint is dropped and the new one added, in the caller's transaction. Any
+    other change could make stored rows collide: that is refused with an error naming the table and the
+    fix, and nothing is written."""
+    if not spec.key:
+        return
+    ours = (object_name(spec.name, "pkey"), object_name(spec.name, "key"))
+    rows = await conn.fetch(
+        "SELECT c.conname, array_agg(a.attname::text ORDER BY k.ord) AS cols "
+        "FROM pg_constraint c CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord) "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum "
+        "WHERE c.conrelid = $1::regclass AND c.contype IN ('p', 'u') AND c.conname = ANY($2::text[]) "
+        "GROUP BY c.conname",
+        table_ref(spec), list(ours),
+    )
+    if not rows:
+        return  # not a table AlphaHome keyed (made by hand): left as it is
+    name, definition = _key_constraint_sql(spec)
+    stored = {r["conname"]: tuple(r["cols"]) for r in rows}
+    if list(stored) == [name] and stored[name] == tuple(spec.key):
+        return
+    old = sorted({c for cols in stored.values() for c in cols})
+    if not set(old) <= set(spec.key):
+        raise StorageError(
+            f"{spec.qualified_name}: its stored key ({', '.join(old)}) is not the dataset's key "
+            f"({', '.join(spec.key)}), and stored rows may collide under the new one. Fix: move the old table "
+            f"aside (ALTER TABLE {table_ref(spec)} RENAME TO {quote_ident(spec.name + '_old')}) and sync "
+            "the dataset again (alphahome tushare update --tasks NAME --mode full)"
+        )
+    log.info("%s: key (%s) widened to (%s)", spec.qualified_name, ", ".join(old), ", ".join(spec.key))
+    for constraint in stored:
+        await conn.execute(f"ALTER TABLE {table_ref(spec)} DROP CONSTRAINT {quote_ident(constraint)}")
+    await conn.execute(f"ALTER TABLE {table_ref(spec)} ADD CONSTRAINT {quote_ident(name)} {definition}")
 
 
 async def _adopt_merge_fillfactor(conn: asyncpg.Connection, spec: TableSpec) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from alphahome.sources.tushare.interfaces import INTERFACES, Interface
 from alphahome.storage.spec import TableSpec
+from alphahome.tasks.announcements import AnnouncementDays
 from alphahome.tasks.shapes import (
     CalendarDates,
     CodeDates,
@@ -35,11 +36,14 @@ MAJOR_INDICES = ("000001.SH", "000016.SH", "000300.SH", "000905.SH", "000852.SH"
 INDICES = CodeSource("index_basic.ts_code", default=MAJOR_INDICES, configurable=True)
 #: Every market ``index_basic`` knows (without ``market`` Tushare answers for SSE only).
 INDEX_MARKETS = ("SSE", "SZSE", "CSI", "CICC", "SW", "MSCI", "OTH")
-#: Dividend plans: every period (Q1 and Q3 dividends are common since 2023). A plan moves through its stages
-#: for up to ~2 years after its period: such periods are re-fetched, and a manual date range (which selects
-#: by announcement) also fetches the periods whose plans can be announced in it.
-_DIVIDEND_OPEN_DAYS = 730
-_ANNOUNCED_PERIODS = ReportPeriods(date_param="end_date", announced_within_days=_DIVIDEND_OPEN_DAYS)
+#: Dividend plans are selected by announcement day (ann_date and imp_ann_date), whatever their period (Q1
+#: and Q3 plans, FY plans announced the next year): see alphahome/tasks/announcements.py. A plan proposed
+#: this many days ago without an implementation is still open (its approval is filed under its proposal
+#: day, which smart runs ask again).
+_DIVIDEND_OPEN_DAYS = 180
+_ANNOUNCEMENT_DAYS = AnnouncementDays()
+#: Days a smart run asks again (announcements Tushare files late): two calls each.
+_DIVIDEND_LOOKBACK = 3
 #: Consolidated (1) and single-quarter consolidated (2) statements: the report types research uses.
 _REPORT_TYPES = ({"report_type": "1"}, {"report_type": "2"})
 _STATEMENT_KEY = ("ts_code", "end_date", "report_type", "ann_date", "f_ann_date", "update_flag")
@@ -53,6 +57,9 @@ _PRICE_RULES = (
 #: Periods younger than ~15 months still receive late reports and restatements: re-fetched each run.
 _OPEN_PERIOD_DAYS = 460
 _MARKET_LOOKBACK = 3
+#: Corrected NAVs are republished for the same nav_date a few days later (a new ann_date): smart runs
+#: re-fetch this many recent NAV dates so that the correction arrives.
+_NAV_LOOKBACK = 5
 #: Windows of the long-tail datasets hold up to ~20 pages: their daily volumes (real figures in the specs)
 #: vary by market and era, and a window paged with offset/limit costs no more calls than the same rows in
 #: one-page windows, while a smaller market needs far fewer calls. Memory stays ~20 pages per batch.
@@ -177,12 +184,12 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
         description="Monthly index constituent weights, per index per month.",
     ),
     DatasetSpec(
-        "fund_nav", "fund_nav", "fund", ("ts_code", "nav_date"),
+        "fund_nav", "fund_nav", "fund", ("ts_code", "nav_date", "ann_date"),
         TradeDates(window=False, date_param="nav_date", code_windows=True,
                    codes=CodeSource("fund_basic.ts_code")),
         date_column="nav_date", depends_on=("trade_cal", "fund_basic"),
-        lookback_days=_MARKET_LOOKBACK, rows_per_date=1000,
-        description="Fund net asset values, whole market per NAV date.",
+        lookback_days=_NAV_LOOKBACK, rows_per_date=1000, nullable_key=("ann_date",),
+        description="Fund net asset values, whole market per NAV date; corrected NAVs kept as versions.",
     ),
     # ---- financial --------------------------------------------------------------------------------------
     DatasetSpec(
@@ -215,9 +222,9 @@ CATALOGUE: tuple[DatasetSpec, ...] = (
     ),
     DatasetSpec(
         "dividend", "dividend", "stock", ("ts_code", "end_date", "ann_date", "div_proc"),
-        _ANNOUNCED_PERIODS, date_column="end_date",
+        _ANNOUNCEMENT_DAYS, date_column="ann_date", lookback_days=_DIVIDEND_LOOKBACK,
         open_days=_DIVIDEND_OPEN_DAYS, nullable_key=("ann_date",),
-        description="Dividend plans, one row per plan stage, every dividend period (Q1..annual).",
+        description="Dividend plans, one row per plan stage and revision, by announcement day (Q1..annual).",
     ),
     # ---- industry ---------------------------------------------------------------------------------------
     DatasetSpec(

@@ -115,6 +115,8 @@ class PlanInput:
     page_size: int | None = None
     #: Earliest date any data can exist (e.g. the first listing); avoids calls for empty history.
     data_start: date | None = None
+    #: Announcement-day datasets: the report periods of plans still open (re-fetched by smart runs).
+    open_periods: Sequence[date] = ()
 
 
 # --------------------------------------------------------------------------------------------------------

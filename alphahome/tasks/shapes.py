@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from alphahome.tasks.spec import DatasetSpec
 
 #: What a shape's plan needs from the database (see ``SyncStore.plan_state``).
-StateRead = Literal["last_refresh", "trade_dates", "codes", "rows_per_unit"]
+StateRead = Literal["last_refresh", "trade_dates", "codes", "rows_per_unit", "open_periods"]
 
 
 @dataclass(frozen=True)

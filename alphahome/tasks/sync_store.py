@@ -255,7 +255,26 @@ class SyncStore:
                 state["codes"] = tuple(await self.codes(source.table_column))
         if "rows_per_unit" in reads:
             state["rows_per_unit"] = await self.rows_per_unit(spec)
+        if "open_periods" in reads:
+            state["open_periods"] = await self.open_periods(spec, today - dt.timedelta(days=spec.open_days))
         return state
+
+    async def open_periods(self, spec: DatasetSpec, since: dt.date) -> list[dt.date]:
+        """Report periods of the plans of an announcement-day dataset proposed on or after ``since`` that
+        have no final stage yet (their later stages are filed under the old proposal day), ascending."""
+        shape: Any = spec.shape
+        if not await self._exists(spec.table_name):
+            return []
+        ann, stage = quote_ident(shape.date_params[0]), quote_ident(shape.stage_column)
+        period = quote_ident(shape.period_param)
+        plan = ", ".join(quote_ident(c) for c in shape.open_plan_key(spec))
+        rows = await self.backend.fetch_arrow(
+            f"SELECT DISTINCT {period} AS period FROM {qualified('tushare', spec.table_name)} "
+            f"WHERE {ann} >= $1 GROUP BY {plan} HAVING sum(CASE WHEN {stage} = $2 THEN 1 ELSE 0 END) = 0 "
+            "ORDER BY 1",
+            since, shape.final_stage,
+        )
+        return [d for d in rows.column(0).to_pylist() if d is not None]
 
     async def table_stats(self, spec: DatasetSpec) -> TableStats:
         """Rows and latest date of the dataset's table."""

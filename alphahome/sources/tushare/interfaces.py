@@ -199,8 +199,10 @@ _TABLE: tuple[Interface, ...] = (
     # ---- fund ------------------------------------------------------------------------------------------
     _I("fund_basic", "fund", "snapshot", 15000, params=("ts_code", "market", "status", "name"),
        defaults=(("market", "E"),), key=("ts_code",), history_start="19700101", doc_id=19, title="公募基金列表"),
+    # key adds ann_date to the original's (ts_code, nav_date): a corrected NAV is republished for the same
+    # nav_date on a later ann_date (update_flag '1', the superseded one '0'); both versions are kept.
     _I("fund_nav", "fund", "trade_dates", 2000, required=(("ts_code", "nav_date"),),
-       params=("market", "start_date", "end_date"), key=("ts_code", "nav_date"), date_column="nav_date",
+       params=("market", "start_date", "end_date"), key=("ts_code", "nav_date", "ann_date"), date_column="nav_date",
        history_start="20000101", doc_id=119, title="公募基金净值"),
     # ---- finance ---------------------------------------------------------------------------------------
     _I("income", "finance", "periods", 500, required=(("ts_code",),), params=(*_FIN[1:], "is_calc"),
@@ -364,8 +366,11 @@ _TABLE: tuple[Interface, ...] = (
        title="基金规模"),
     # key (ts_code, ann_date, div_proc, base_date) rather than the original's (ts_code, ex_date): a plan moves
     # through stages (div_proc) and ex_date stays NULL until it is carried out.
+    # No date window (doc 120: one of ann_date, ex_date, pay_date, ts_code; nothing else): history costs
+    # one call per announcement day. Per fund would cost more (thousands of funds); ex/pay dates do not
+    # select by announcement.
     _I("fund_div", "fund", "ann_dates", 2000, points=400,
-       required=(("ann_date", "ex_date", "pay_date", "ts_code"),), params=("start_date", "end_date"),
+       required=(("ann_date", "ex_date", "pay_date", "ts_code"),),
        key=("ts_code", "ann_date", "div_proc", "base_date"), date_column="ann_date", history_start="20050101",
        doc_id=120, title="基金分红"),
     _I("fund_portfolio", "fund", "ann_dates", 4000, points=5000,
