@@ -83,3 +83,21 @@ def test_postgres_bars_equal_the_server_side_join(market_rows, pg_url):
             want = _adjusted(joined, adjust, None).drop_columns(["adj_factor"]).to_pandas(date_as_object=False)
             got = bars(None, START, END, adjust=adjust, anchor=anchor, db=db)
             pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_read_snapshot_connections_share_one_state(pg_url):
+    """Statements of one read snapshot run on separate connections yet see one state: a row committed
+    meanwhile by another session is in none of them (and JIT is off inside)."""
+    with open_sync(pg_url) as db, open_sync(pg_url) as writer:
+        db.execute("CREATE TABLE snap_probe (x int)")
+        db.execute("INSERT INTO snap_probe VALUES (1)")
+        with db.read_snapshot(connections=2) as snap:
+            writer.execute("INSERT INTO snap_probe VALUES (2)")
+            probe = "SELECT count(*)::int4 AS n, pg_backend_pid() AS pid, current_setting('jit') AS jit FROM snap_probe"
+            a, b = snap.fetch_arrow_all([(probe, []), (probe, [])])
+            assert a.column("n").to_pylist() == b.column("n").to_pylist() == [1]
+            assert a.column("pid").to_pylist() != b.column("pid").to_pylist()  # two connections
+            assert a.column("jit").to_pylist() == b.column("jit").to_pylist() == ["off"]
+            with pytest.raises(Exception, match="read-only"):
+                snap.fetchval("INSERT INTO snap_probe VALUES (3) RETURNING x")
+        assert db.fetchval("SELECT count(*) FROM snap_probe") == 2
