@@ -101,3 +101,15 @@ def test_read_snapshot_connections_share_one_state(pg_url):
             with pytest.raises(Exception, match="read-only"):
                 snap.fetchval("INSERT INTO snap_probe VALUES (3) RETURNING x")
         assert db.fetchval("SELECT count(*) FROM snap_probe") == 2
+
+
+@pytest.mark.citus
+def test_citus_bars_equal_duckdb_bars(market_rows, duckdb_url, citus_url):
+    """On a Citus coordinator (tables distributed by ts_code) the same plain statements give the same bars."""
+    daily, factors = market_rows
+    _load(duckdb_url, daily, factors)
+    _load(citus_url, daily, factors)
+    for args in (dict(adjust="qfq"), dict(adjust="hfq"), dict(adjust="qfq", anchor=dt.date(2024, 9, 2))):
+        on_duckdb = bars(None, START, END, db=duckdb_url, **args)
+        on_citus = bars(None, START, END, db=citus_url, **args)
+        pd.testing.assert_frame_equal(on_citus, on_duckdb, check_exact=True)

@@ -57,7 +57,8 @@ _WIRE = {"date": ">i4", "float8": ">f8", "float4": ">f4", "int8": ">i8", "int4":
 _NUMPY = {"date": np.int32, "float8": np.float64, "float4": np.float64, "int8": np.int64, "int4": np.int32,
           "int2": np.int32, "bool": np.bool_, "timestamp": np.int64, "timestamptz": np.int64}
 
-_FIRST_WINDOW = 256  # rows checked at once when a run starts; doubled while the run goes on
+_FIRST_WINDOW = 256  # rows checked at once when a run starts; doubled while the run goes on…
+_MAX_WINDOW = 1 << 14  # …up to a block that stays in the CPU cache for the checks of all its fields
 
 
 class BinaryCopyError(ValueError):
@@ -145,7 +146,7 @@ def _run_length(buf: np.ndarray, pos: int, size: int, lengths: list[int], offset
         rows += bad
         if bad < k:
             break
-        window *= 2
+        window = min(window * 2, _MAX_WINDOW)
     return rows
 
 
