@@ -113,3 +113,15 @@ def test_citus_bars_equal_duckdb_bars(market_rows, duckdb_url, citus_url):
         on_duckdb = bars(None, START, END, db=duckdb_url, **args)
         on_citus = bars(None, START, END, db=citus_url, **args)
         pd.testing.assert_frame_equal(on_citus, on_duckdb, check_exact=True)
+
+
+def test_postgres_bars_with_a_one_connection_pool(market_rows, pg_url):
+    """A pool of one connection reads the snapshot on that one (never waits for a second)."""
+    daily, factors = market_rows
+    _load(pg_url, daily, factors)
+    with open_sync(pg_url) as wide, open_sync(pg_url, {"min_size": 1, "max_size": 1}) as narrow:
+        with narrow.read_snapshot(connections=2) as snap:
+            pids = snap.fetch_arrow_all([("SELECT pg_backend_pid() AS pid", []), ("SELECT pg_backend_pid() AS pid", [])])
+            assert pids[0].equals(pids[1])
+        pd.testing.assert_frame_equal(bars(None, START, END, adjust="qfq", db=narrow),
+                                      bars(None, START, END, adjust="qfq", db=wide), check_exact=True)

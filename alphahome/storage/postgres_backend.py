@@ -486,8 +486,10 @@ class PostgresBackend(_PostgresSession, Backend):
         first exporting its snapshot (``pg_export_snapshot``) and the others adopting it (``SET
         TRANSACTION SNAPSHOT``), so their statements can run at once and still agree. JIT is off: plain
         scans gain nothing from it and would pay its compile time. On Citus one connection only (an
-        exported snapshot is the coordinator's alone). Nothing to commit: rolled back at the end."""
-        count = 1 if self.citus is not None else max(1, connections)
+        exported snapshot is the coordinator's alone), and never more than the pool's ``max_size``.
+        Nothing to commit: rolled back at the end."""
+        # Never more connections than the pool has: a second acquire would wait for the first forever.
+        count = 1 if self.citus is not None else max(1, min(connections, self._require_pool().get_max_size()))
         async with contextlib.AsyncExitStack() as stack:
             conns = [await stack.enter_async_context(self._connection()) for _ in range(count)]
             snapshot_id = None
