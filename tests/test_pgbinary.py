@@ -72,8 +72,8 @@ def typed_table(pg_url: str) -> str:
 
 
 def test_every_type_and_null_reads_back_as_written(typed_table: str) -> None:
-    with open_sync(typed_table) as db:
-        table = db.fetch_arrow("SELECT * FROM pgbinary_types ORDER BY id")  # the binary path
+    with open_sync(typed_table) as db, db.read_snapshot() as snap:
+        table = snap.fetch_arrow("SELECT * FROM pgbinary_types ORDER BY id")  # snapshots read by binary COPY
     assert [str(f.type) for f in table.schema] == [
         "int32", "string", "string", "string", "date32[day]", "double", "double", "int64", "int32", "bool",
         "double", "timestamp[us]", "timestamp[us, tz=UTC]",
@@ -118,6 +118,16 @@ def test_binary_and_csv_paths_agree_on_many_varied_rows(pg_url: str) -> None:
     _same(binary, csv)
 
 
+def test_numeric_reads_as_python_reads_its_text(pg_url: str) -> None:
+    # Short values take the exact integer × power-of-ten route, long ones the text route: both must round
+    # exactly as float() rounds the server's text.
+    sql = ("SELECT v AS n, v::text AS t FROM (SELECT (g::numeric / 7) * (10::numeric ^ (g % 60 - 30)) AS v "
+           "FROM generate_series(-3000, 3000) g UNION ALL SELECT x::numeric FROM unnest(ARRAY['0', '-0.5', "
+           "'1e-300', '9007199254740993', '0.1', '123.4500', '-99999999.99999999']) x) s")
+    binary, _ = asyncio.run(_both(pg_url, sql))
+    assert binary.column("n").to_pylist() == [float(t) for t in binary.column("t").to_pylist()]
+
+
 def test_empty_results_keep_their_types(pg_url: str) -> None:
     binary, csv = asyncio.run(_both(pg_url, "SELECT 'a'::text AS t, 1.5::float8 AS f, DATE '2024-01-01' AS d "
                                             "WHERE false"))
@@ -127,8 +137,8 @@ def test_empty_results_keep_their_types(pg_url: str) -> None:
 
 def test_types_without_a_decoder_fall_back(pg_url: str) -> None:
     assert not can_decode(["text", "jsonb"])
-    with open_sync(pg_url) as db:
-        table = db.fetch_arrow("SELECT '{\"a\": 1}'::jsonb AS j, 2::int4 AS i")
+    with open_sync(pg_url) as db, db.read_snapshot() as snap:
+        table = snap.fetch_arrow("SELECT '{\"a\": 1}'::jsonb AS j, 2::int4 AS i")
     assert table.num_rows == 1 and table.column("i").to_pylist() == [2]
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
@@ -210,17 +209,27 @@ def _numeric(buf: np.ndarray, at: int, stride: int, rows: int, length: int) -> n
     m = mantissa.astype(np.float64)
     value = np.where(exponent >= 0, m * scale, m / scale)
     out[ok] = np.where(sign[ok] == _NUMERIC_NEG, -value[ok], value[ok])
-    for j in np.flatnonzero(~ok):
-        i = int(j)
-        s = int(sign[i])
-        if s == _NUMERIC_NAN:
-            out[i] = np.nan
-        elif s == _NUMERIC_PINF:
-            out[i] = np.inf
-        elif s == _NUMERIC_NINF:
-            out[i] = -np.inf
-        else:
-            text = "".join(f"{int(d):04d}" for d in digits[i]) or "0"
-            number = Decimal(text).scaleb(int(exponent[i]))
-            out[i] = float(-number if s == _NUMERIC_NEG else number)
+    out[sign == _NUMERIC_NAN] = np.nan
+    out[sign == _NUMERIC_PINF] = np.inf
+    out[sign == _NUMERIC_NINF] = -np.inf
+    slow = ~ok & ~special
+    if slow.any():
+        # Too many digits for one exact operation: spell the numbers out as text ("-DDDD…DDDDe+000012",
+        # one fixed width for the run) and let Arrow's parser round them — correctly, like float(text).
+        rows_slow = int(slow.sum())
+        groups = digits[slow]
+        chars = np.empty((rows_slow, 1 + 4 * ndigits + 8), np.uint8)
+        chars[:, 0] = np.where(sign[slow] == _NUMERIC_NEG, ord("-"), ord("+"))
+        for place, power in enumerate((1000, 100, 10, 1)):
+            chars[:, 1 + place : 1 + 4 * ndigits : 4] = groups // power % 10 + ord("0")
+        power_of_ten = exponent[slow]
+        chars[:, 1 + 4 * ndigits] = ord("e")
+        chars[:, 2 + 4 * ndigits] = np.where(power_of_ten < 0, ord("-"), ord("+"))
+        magnitude = np.abs(power_of_ten)
+        for place in range(6):
+            chars[:, 3 + 4 * ndigits + place] = magnitude // 10 ** (5 - place) % 10 + ord("0")
+        width = chars.shape[1]
+        offsets = np.arange(0, (rows_slow + 1) * width, width, dtype=np.int64)
+        text = pa.LargeStringArray.from_buffers(rows_slow, pa.py_buffer(offsets), pa.py_buffer(chars.reshape(-1)))
+        out[slow] = text.cast(pa.float64()).to_numpy(zero_copy_only=False)
     return out
