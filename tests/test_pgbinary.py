@@ -118,6 +118,17 @@ def test_binary_and_csv_paths_agree_on_many_varied_rows(pg_url: str) -> None:
     _same(binary, csv)
 
 
+def test_long_runs_and_walked_rows_mix(pg_url: str) -> None:
+    # Same-shaped rows (decoded as long runs), then a stretch whose lengths vary row to row (walked one by
+    # one), then same-shaped rows again past the walked block: every row lands once, in order.
+    sql = ("SELECT g AS id, CASE WHEN g BETWEEN 40000 AND 40100 THEN repeat('y', g % 3) "
+           "WHEN g = 70000 THEN NULL ELSE '600000.SH' END AS code, g * 0.5 AS f, DATE '2000-01-01' + g % 9000 AS d "
+           "FROM generate_series(1, 100000) g")
+    binary, csv = asyncio.run(_both(pg_url, sql))
+    assert binary.column("id").to_pylist() == list(range(1, 100001))
+    _same(binary, csv)
+
+
 def test_numeric_reads_as_python_reads_its_text(pg_url: str) -> None:
     # Short values take the exact integer × power-of-ten route, long ones the text route: both must round
     # exactly as float() rounds the server's text.

@@ -11,7 +11,9 @@ The rows before the first mismatch are right by induction (a row whose start is 
 match puts the next row exactly one row size further on); decoding resumes at the mismatch with its own
 lengths. Within a run every column is a strided view of the buffer, so a fixed-width column is one
 ``astype`` and a text column one copy. A table whose text values all have one length (``ts_code``) is a
-single run; NULLs and varying text only cut it into more runs.
+single run. Where runs come out short (text lengths varying row to row, many NULLs), a block of rows is
+walked one by one instead, noting each value's place and length, and each column of the block is gathered
+at once: about three times the cost of Arrow's CSV reader there, where long runs cost a fraction of it.
 
 Decoded types (:data:`BINARY_DECODERS`): text/varchar/bpchar/name, date, float8/float4, int8/int4/int2,
 bool, numeric (as float64, like the CSV path), timestamp and timestamptz (µs).
@@ -24,6 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 
@@ -58,6 +61,8 @@ _NUMPY = {"date": np.int32, "float8": np.float64, "float4": np.float64, "int8": 
 
 _FIRST_WINDOW = 256  # rows checked at once when a run starts; doubled while the run goes on…
 _MAX_WINDOW = 1 << 14  # …up to a block that stays in the CPU cache for the checks of all its fields
+_SHORT_RUN = 16  # a run shorter than this: walk the next rows one by one instead…
+_WALK_ROWS = 1 << 14  # …this many (or to the end), then try runs again
 
 
 class BinaryCopyError(ValueError):
@@ -93,6 +98,14 @@ def decode_binary_copy(data: bytes | bytearray | memoryview, names: Sequence[str
             raise BinaryCopyError(f"row has {count} fields, expected {ncols}")
         lengths, offsets, size = _row_shape(buf, pos, ncols)
         rows = _run_length(buf, pos, size, lengths, offsets, window)
+        if rows < _SHORT_RUN:
+            # Lengths that change row to row (names, NULLs here and there): walk the rows one by one
+            # for a block, noting where each value is, and gather every column of the block at once.
+            pos, starts, sizes = _walk(buf, pos, ncols, _WALK_ROWS)
+            for c in range(ncols):
+                pieces[c].append(_gathered(buf, starts[c], sizes[c], types[c]))
+            window = _FIRST_WINDOW
+            continue
         window = window * 2 if rows >= window else _FIRST_WINDOW
         for c in range(ncols):
             pieces[c].append(_column(buf, pos + offsets[c], size, rows, lengths[c], types[c]))
@@ -168,6 +181,73 @@ def _column(buf: np.ndarray, at: int, stride: int, rows: int, length: int, type_
     if length != width:
         raise BinaryCopyError(f"{type_name} value of {length} bytes (expected {width})")
     wire = np.ndarray((rows,), dtype=_WIRE[type_name], buffer=buf, offset=at, strides=(stride,))
+    return pa.array(_converted(wire, type_name), arrow_type)
+
+
+def _walk(buf: np.ndarray, pos: int, ncols: int, limit: int) -> tuple[int, list[np.ndarray], list[np.ndarray]]:
+    """Up to ``limit`` rows from ``pos``, one by one: where the walk ended, and per column each value's
+    offset and length (-1 = NULL)."""
+    view = buf.data
+    read_count, read_length = struct.Struct(">h").unpack_from, struct.Struct(">i").unpack_from
+    starts: list[list[int]] = [[] for _ in range(ncols)]
+    sizes: list[list[int]] = [[] for _ in range(ncols)]
+    end = len(buf)
+    for _ in range(limit):
+        if pos + 2 > end:
+            raise BinaryCopyError("binary COPY stream ends without its trailer")
+        count = read_count(view, pos)[0]
+        if count == -1:
+            break
+        if count != ncols:
+            raise BinaryCopyError(f"row has {count} fields, expected {ncols}")
+        pos += 2
+        for c in range(ncols):
+            if pos + 4 > end:
+                raise BinaryCopyError("binary COPY stream truncated inside a row")
+            n = read_length(view, pos)[0]
+            pos += 4
+            starts[c].append(pos)
+            sizes[c].append(n)
+            if n > 0:
+                pos += n
+        if pos > end:
+            raise BinaryCopyError("binary COPY stream truncated inside a value")
+    return (pos, [np.array(s, np.int64) for s in starts], [np.array(n, np.int64) for n in sizes])
+
+
+def _gathered(buf: np.ndarray, starts: np.ndarray, sizes: np.ndarray, type_name: str) -> pa.Array:
+    """One column of walked rows: values at ``starts`` of ``sizes`` bytes (-1 = NULL)."""
+    arrow_type = BINARY_DECODERS[type_name]
+    rows = len(starts)
+    null = sizes < 0
+    mask = pa.array(null) if null.any() else None
+    if arrow_type == pa.string():
+        sized = np.maximum(sizes, 0)
+        offsets = np.zeros(rows + 1, np.int64)
+        np.cumsum(sized, out=offsets[1:])
+        index = np.repeat(starts - offsets[:-1], sized) + np.arange(offsets[-1], dtype=np.int64)
+        text = pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(buf[index]))
+        text = text.cast(pa.string())
+        return pc.if_else(mask, pa.scalar(None, pa.string()), text) if mask is not None else text
+    if type_name == "numeric":
+        values = np.full(rows, np.nan)
+        for length in np.unique(sizes[~null]):
+            chosen = np.flatnonzero(sizes == length)
+            block = buf[starts[chosen][:, None] + np.arange(int(length))].reshape(-1)
+            values[chosen] = _numeric(block, 0, int(length), len(chosen), int(length))
+        return pa.array(values, pa.float64(), mask=null if mask is not None else None)
+    width = _WIDTH[type_name]
+    if ((sizes != width) & ~null).any():
+        raise BinaryCopyError(f"{type_name} value of {int(sizes[(sizes != width) & ~null][0])} bytes "
+                              f"(expected {width})")
+    block = buf[np.where(null, 0, starts)[:, None] + np.arange(width)].reshape(-1)
+    wire = np.frombuffer(block.tobytes(), dtype=_WIRE[type_name])
+    values = _converted(wire, type_name)
+    return pa.array(values, arrow_type, mask=null if mask is not None else None)
+
+
+def _converted(wire: np.ndarray, type_name: str) -> np.ndarray:
+    """Wire values (big-endian) of a fixed-width type as the numpy values of its Arrow column."""
     values: np.ndarray = wire.astype(_NUMPY[type_name])
     if type_name == "float4":
         # As its text form reads (the CSV path's answer): 0.1::float4 is 0.1, not 0.100000001490116.
@@ -176,7 +256,7 @@ def _column(buf: np.ndarray, at: int, stride: int, rows: int, length: int, type_
         values += np.int32(_PG_EPOCH_DAYS)
     elif type_name in ("timestamp", "timestamptz"):
         values += np.int64(_PG_EPOCH_MICROS)
-    return pa.array(values, arrow_type)
+    return values
 
 
 _NUMERIC_NAN, _NUMERIC_PINF, _NUMERIC_NINF, _NUMERIC_NEG = 0xC000, 0xD000, 0xF000, 0x4000
