@@ -28,6 +28,7 @@ import contextlib
 import io
 import itertools
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,6 +41,7 @@ import pyarrow.csv as pacsv
 from alphahome.errors import ConfigError, ConnectionFailed, DataValidationError, StorageError
 from alphahome.storage import citus
 from alphahome.storage.base import Backend, Capabilities, Session, Transaction, UpsertMode, UpsertResult
+from alphahome.storage.pgbinary import can_decode, decode_binary_copy
 from alphahome.storage.pgcopy import (
     BINARY_HEADER,
     BINARY_TRAILER,
@@ -181,18 +183,74 @@ class _PostgresSession(Session):
             with _database_errors():
                 return await conn.fetchval(sql, *params)
 
+    #: Large results by binary COPY (pgbinary) instead of CSV COPY: the snapshot reads, whose rows (bars,
+    #: factors: fixed-width text) decode as a few long runs. Rows whose text lengths vary row to row cut
+    #: the stream into short runs, where Arrow's C++ CSV reader is faster, so plain reads keep CSV.
+    binary_copy = False
+
     async def fetch_arrow(self, sql: str, *params: Any) -> pa.Table:
         async with self._connection() as conn:
             with _database_errors():
-                statement = await conn.prepare(sql)
-                attributes = statement.get_attributes()
-                if attributes and all(a.type.name in _ARROW_OF_PG for a in attributes):
-                    # Large reads: the server writes CSV and Arrow's C++ reader parses it, several times
-                    # faster than one Python object per value. COPY takes no bound parameters: asyncpg
-                    # has the server quote each value (quote_literal over the prepared parameter types).
-                    return await _fetch_by_copy(conn, sql, attributes, params)
-                records = await statement.fetch(*params)
-        return _records_to_arrow(records, attributes)
+                return await _fetch_arrow_on(conn, sql, params, binary=self.binary_copy)
+
+
+class PostgresSnapshot(_PostgresSession):
+    """Reads that all see one snapshot of the database: one or more connections, each in a ``REPEATABLE
+    READ READ ONLY`` transaction, the others importing the first one's snapshot (see
+    :meth:`PostgresBackend.read_snapshot`)."""
+
+    def __init__(self, connections: Sequence[asyncpg.Connection]) -> None:
+        self._connections = list(connections)
+
+    binary_copy = True
+
+    @property
+    def connections(self) -> int:
+        """How many statements :meth:`fetch_arrow_all` runs at once."""
+        return len(self._connections)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        yield self._connections[0]
+
+    async def fetch_arrow_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[pa.Table]:
+        """Run ``(sql, params)`` statements, as many at once as there are connections; results in order."""
+        lanes = [list(range(i, len(statements), len(self._connections))) for i in range(len(self._connections))]
+        results: list[pa.Table | None] = [None] * len(statements)
+
+        async def lane(conn: asyncpg.Connection, indexes: list[int]) -> None:
+            for i in indexes:
+                sql, params = statements[i]
+                with _database_errors():
+                    results[i] = await _fetch_arrow_on(conn, sql, tuple(params), binary=True)
+
+        await asyncio.gather(*(lane(c, ix) for c, ix in zip(self._connections, lanes, strict=True) if ix))
+        return [r for r in results if r is not None]
+
+    async def _write(self, spec: TableSpec, table: pa.Table, mode: UpsertMode) -> UpsertResult:
+        raise StorageError("a read snapshot does not write")
+
+
+async def _fetch_arrow_on(
+    conn: asyncpg.Connection, sql: str, params: tuple[Any, ...], *, binary: bool = False
+) -> pa.Table:
+    """A query's rows as Arrow on ``conn``: by COPY when its types allow (binary COPY decoded with numpy
+    when ``binary``, else CSV parsed by Arrow's C++ reader), else record by record. COPY takes no bound
+    parameters: asyncpg has the server quote each value (quote_literal over the prepared parameter types)."""
+    statement = await conn.prepare(sql)
+    attributes = statement.get_attributes()
+    if binary and attributes and can_decode([a.type.name for a in attributes]):
+        # The server formats no float or date as text and the client parses none.
+        return await _fetch_by_binary_copy(conn, sql, attributes, params)
+    if attributes and all(a.type.name in _ARROW_OF_PG for a in attributes):
+        # Several times faster than one Python object per value.
+        return await _fetch_by_copy(conn, sql, attributes, params)
+    return _records_to_arrow(await statement.fetch(*params), attributes)
+
+
+async def _quiet_rollback(tx: Any) -> None:
+    with contextlib.suppress(Exception):  # never mask an error raised inside the snapshot
+        await asyncio.shield(tx.rollback())
 
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -227,6 +285,20 @@ async def _fetch_by_copy(
 
     await conn.copy_from_query(sql.strip().rstrip(";"), *params, output=collect, format="csv")
     return await asyncio.to_thread(_parse_copy_csv, b"".join(chunks), names, types)
+
+
+async def _fetch_by_binary_copy(
+    conn: asyncpg.Connection, sql: str, attributes: Any, params: tuple[Any, ...] = ()
+) -> pa.Table:
+    names = _unique_names([a.name for a in attributes])
+    types = [a.type.name for a in attributes]
+    data = bytearray()
+
+    async def collect(chunk: bytes) -> None:
+        data.extend(chunk)
+
+    await conn.copy_from_query(sql.strip().rstrip(";"), *params, output=collect, format="binary")
+    return await asyncio.to_thread(decode_binary_copy, data, names, types)
 
 
 def _parse_copy_csv(data: bytes, names: list[str], types: list[pa.DataType]) -> pa.Table:
@@ -416,6 +488,35 @@ class PostgresBackend(_PostgresSession, Backend):
                     del self._transaction_tasks[task]
                 else:
                     self._transaction_tasks[task] -= 1
+
+    @asynccontextmanager
+    async def read_snapshot(self, connections: int = 1) -> AsyncIterator[PostgresSnapshot]:
+        """Reads that see one consistent state even while a sync writes (say a table and the factors that
+        scale it): ``connections`` pooled connections in ``REPEATABLE READ READ ONLY`` transactions, the
+        first exporting its snapshot (``pg_export_snapshot``) and the others adopting it (``SET
+        TRANSACTION SNAPSHOT``), so their statements can run at once and still agree. JIT is off: plain
+        scans gain nothing from it and would pay its compile time. On Citus one connection only (an
+        exported snapshot is the coordinator's alone), and never more than the pool's ``max_size``.
+        Nothing to commit: rolled back at the end."""
+        # Never more connections than the pool has: a second acquire would wait for the first forever.
+        count = 1 if self.citus is not None else max(1, min(connections, self._require_pool().get_max_size()))
+        async with contextlib.AsyncExitStack() as stack:
+            conns = [await stack.enter_async_context(self._connection()) for _ in range(count)]
+            snapshot_id = None
+            for i, conn in enumerate(conns):
+                with _database_errors():
+                    tx = conn.transaction(isolation="repeatable_read", readonly=True)
+                    await tx.start()
+                    stack.push_async_callback(_quiet_rollback, tx)
+                    if i == 0 and count > 1:
+                        snapshot_id = await conn.fetchval("SELECT pg_export_snapshot()")
+                        if not re.fullmatch(r"[0-9A-Fa-f-]+", str(snapshot_id)):
+                            raise StorageError(f"unexpected snapshot id {snapshot_id!r}")
+                    elif i > 0:
+                        # Must come first in the transaction; the id is the server's own (checked above).
+                        await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot_id}'")
+                    await conn.execute("SET LOCAL jit = off")
+            yield PostgresSnapshot(conns)
 
     # -- DDL ---------------------------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -78,6 +79,22 @@ class SyncBackend:
         """The first column of the first row (None when there is no row)."""
         return self._run(self.backend.fetchval(sql, *params))
 
+    @contextmanager
+    def read_snapshot(self, connections: int = 1) -> Iterator[SnapshotReader]:
+        """PostgreSQL only: reads that all see one snapshot of the database, on up to ``connections``
+        connections at once (``REPEATABLE READ READ ONLY``, JIT off; see ``PostgresBackend.read_snapshot``)."""
+        opener = getattr(self.backend, "read_snapshot", None)
+        if opener is None:
+            raise TypeError(f"read_snapshot needs PostgreSQL, not {self.kind}")
+        manager = opener(connections)
+        session = self._run(manager.__aenter__())
+        try:
+            yield SnapshotReader(self, session)
+        except BaseException as exc:
+            self._run(manager.__aexit__(type(exc), exc, exc.__traceback__))
+            raise
+        self._run(manager.__aexit__(None, None, None))
+
     def execute(self, sql: str, *params: Any) -> None:
         """Run one statement."""
         self._run(self.backend.execute(sql, *params))
@@ -121,6 +138,26 @@ class SyncBackend:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class SnapshotReader:
+    """The blocking reads of an open snapshot (see :meth:`SyncBackend.read_snapshot`)."""
+
+    def __init__(self, owner: SyncBackend, session: Any) -> None:
+        self._owner = owner
+        self._session = session
+
+    def fetch_arrow(self, sql: str, *params: Any) -> pa.Table:
+        """Run a query in the snapshot and return an Arrow table."""
+        return self._owner._run(self._session.fetch_arrow(sql, *params))
+
+    def fetchval(self, sql: str, *params: Any) -> Any:
+        """The first column of the first row, read in the snapshot."""
+        return self._owner._run(self._session.fetchval(sql, *params))
+
+    def fetch_arrow_all(self, statements: list[tuple[str, list[Any]]]) -> list[pa.Table]:
+        """Run ``(sql, params)`` statements, as many at once as the snapshot has connections."""
+        return self._owner._run(self._session.fetch_arrow_all(statements))
 
 
 def open_sync(
