@@ -1,0 +1,124 @@
+"""Board and industry bars derived from their members' daily bars (``ths_daily``, ``dc_daily``,
+``sw_daily``, ``ci_daily``).
+
+A board's daily return is the equal-weighted mean of ``close / pre_close - 1`` over the members (the
+membership intervals ``[in_date, out_date)`` of ``ths_member``, ``dc_member``, ``index_member`` or
+``ci_index_member``) that traded that day; its level is chained from a seeded base level, open/high/low
+are drawn around it, volume and amount are the members' sums, market values the members' (circulating
+value at the close; total value through each stock's float ratio) and turnover the members' volume over
+their circulating shares. A board has a bar on the days at least one member traded.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from alphahome.sandbox.indices import Aggregates
+from alphahome.sandbox.prices import PricePanel
+
+
+def _positions(day_text: np.ndarray, dates: np.ndarray, missing: int) -> np.ndarray:
+    """Positions of 'YYYYMMDD' ``dates`` among the open days (first day on or after); NULL -> ``missing``."""
+    out = np.full(len(dates), missing, dtype=np.int64)
+    known = ~pd.isna(dates)
+    out[known] = np.searchsorted(day_text, dates[known].astype(str), side="left")
+    return out
+
+
+def board_bars(
+    seed: int,
+    name: str,
+    boards: Sequence[str],
+    intervals: pd.DataFrame,
+    panel: PricePanel,
+    agg: Aggregates,
+    day_text: np.ndarray,
+    dates: np.ndarray,
+) -> pd.DataFrame:
+    """Bars of ``boards`` on ``dates`` (open days, ascending) from ``intervals`` (columns ``board``,
+    ``con_code``, ``in_date``, ``out_date``). Columns: ``_e`` (board position), ``trade_date``, open,
+    high, low, close, pre_close, change, pct_change, vol, amount, float_mv, total_mv, turnover_rate,
+    avg_price, swing, up_num, down_num, limit_num."""
+    day_text = np.asarray(day_text, dtype=str)
+    n_days = len(day_text)
+    board_pos = {b: i for i, b in enumerate(boards)}
+    stock_pos = {c: i for i, c in enumerate(panel.universe.codes)}
+    frame = intervals[intervals["board"].isin(board_pos) & intervals["con_code"].isin(stock_pos)]
+    b = frame["board"].map(board_pos).to_numpy(dtype=np.int64)
+    s = frame["con_code"].map(stock_pos).to_numpy(dtype=np.int64)
+    lo = _positions(day_text, frame["in_date"].to_numpy(dtype=object), 0)
+    hi = _positions(day_text, frame["out_date"].to_numpy(dtype=object), n_days)
+    # ret, traded, vol, amount, float mv, total mv, float shares, up, at the limit (9.5 % and more)
+    sums = np.zeros((9, len(boards), n_days))
+    down = np.zeros((len(boards), n_days))
+    float_shares = panel.params.shares0 * panel.params.float_ratio
+    # members sharing a board and an interval are summed in one slice (most boards: one big group)
+    live = hi > lo
+    b, s, lo, hi = b[live], s[live], lo[live], hi[live]
+    order = np.lexsort((s, hi, lo, b))
+    b, s, lo, hi = b[order], s[order], lo[order], hi[order]
+    starts = np.flatnonzero(np.r_[True, (b[1:] != b[:-1]) | (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])])
+    for first_row, end_row in zip(starts, np.r_[starts[1:], len(b)], strict=True):
+        board = int(b[first_row])
+        cols = s[first_row:end_row]
+        span = slice(int(lo[first_row]), int(hi[first_row]))
+        weight = agg.weight[span][:, cols].astype(np.float64)
+        traded = weight > 0
+        close = panel.close_cents[span][:, cols].astype(np.float64)
+        pre = panel.pre_close_cents[span][:, cols].astype(np.float64)
+        ret = np.divide(close, pre, out=np.ones_like(close), where=traded & (pre > 0)) - 1.0
+        mv = weight * (1.0 + ret)
+        parts = (ret, traded, agg.volume[span][:, cols], agg.amount[span][:, cols], mv,
+                 mv / panel.params.float_ratio[cols][None, :], traded * float_shares[cols][None, :],
+                 traded & (ret > 0), traded & (ret >= 0.095))  # fmt: skip
+        for k, values in enumerate(parts):
+            sums[k, board, span] += np.asarray(values, dtype=np.float64).sum(axis=1)
+        down[board, span] += (traded & (ret < 0)).sum(axis=1)
+    in_range = np.isin(day_text, np.asarray(dates, dtype=str))
+    rng = np.random.default_rng([seed, zlib.crc32(f"board-bars:{name}".encode())])
+    out = []
+    for k in range(len(boards)):
+        count = sums[1, k]
+        days = np.flatnonzero(in_range & (count > 0))
+        base = 1000.0 * float(np.exp(rng.normal(0.0, 0.4)))
+        noise = rng.normal(0.0, 1.0, (3, len(days)))
+        if len(days) == 0:
+            continue
+        ret = sums[0, k, days] / count[days]
+        close = base * np.cumprod(1.0 + ret)
+        pre = np.r_[base, close[:-1]]
+        open_ = pre * (1.0 + 0.3 * ret + 0.002 * noise[0])
+        high = np.maximum(open_, close) * (1.0 + np.abs(0.004 * noise[1]))
+        low = np.minimum(open_, close) * (1.0 - np.abs(0.004 * noise[2]))
+        close_r, pre_r = np.round(close, 4), np.round(pre, 4)
+        vol = sums[2, k, days]
+        out.append(
+            pd.DataFrame(
+                {
+                    "_e": k,
+                    "trade_date": day_text[days].astype(object),
+                    "open": np.round(open_, 4),
+                    "high": np.round(high, 4),
+                    "low": np.round(low, 4),
+                    "close": close_r,
+                    "pre_close": pre_r,
+                    "change": np.round(close_r - pre_r, 4),
+                    "pct_change": np.round(ret * 100.0, 4),
+                    "vol": np.round(vol, 2),
+                    "amount": np.round(sums[3, k, days], 3),
+                    "float_mv": np.round(sums[4, k, days], 2),
+                    "total_mv": np.round(sums[5, k, days], 2),
+                    "turnover_rate": np.round(vol / sums[6, k, days], 4),
+                    "avg_price": np.round((high + low + 2.0 * close) / 4.0, 4),
+                    "swing": np.round((high - low) / pre * 100.0, 4),
+                    "up_num": sums[7, k, days].astype(np.int64),
+                    "down_num": down[k, days].astype(np.int64),
+                    "limit_num": sums[8, k, days].astype(np.int64),
+                }
+            )
+        )
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["_e", "trade_date"])
