@@ -33,8 +33,7 @@ _DENSITY: dict[str, float] = {
 }  # fmt: skip
 #: Rows per entity and date for tables whose key is wider than (code, date).
 _FANOUT: dict[str, int] = {
-    "top_inst": 4, "fut_holding": 5, "dc_member": 4, "kpl_concept_cons": 4, "yc_cb": 8, "ths_member": 8,
-    "namechange": 2, "fund_portfolio": 5, "fina_mainbz": 3, "fund_manager": 2,
+    "top_inst": 4, "fut_holding": 5, "namechange": 2, "fund_portfolio": 5, "fina_mainbz": 3, "fund_manager": 2,
 }  # fmt: skip
 _BAR_COLUMNS = ("open", "high", "low", "close", "pre_close")
 _WORDS = ("华泰", "中信", "国泰", "招商", "广发", "银河", "东方", "申万", "海通", "兴业", "平安", "光大")
