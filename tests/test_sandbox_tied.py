@@ -211,5 +211,7 @@ def test_board_bars_follow_their_members(market: Market) -> None:
     dc_bars = served(market, "dc_daily", trade_date=day).set_index("ts_code")
     assert np.allclose(stats.loc[dc_bars.index, "pct_change"], dc_bars["pct_change"])
     for board in stats.index[:5]:
-        ups = sum(1 for c in set(dc.loc[dc["ts_code"] == board, "con_code"]) if returns.get(c, 0) > 0)
-        assert stats.loc[board, "up_num"] == ups
+        mine = returns.reindex(sorted(set(dc.loc[dc["ts_code"] == board, "con_code"]))).dropna()
+        assert stats.loc[board, "up_num"] == (mine > 0).sum() and stats.loc[board, "down_num"] == (mine < 0).sum()
+        assert abs(stats.loc[board, "leading_pct"] - mine.max()) < 1e-3
+        assert mine[stats.loc[board, "leading_code"]] == mine.max()

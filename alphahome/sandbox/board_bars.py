@@ -42,7 +42,8 @@ def board_bars(
     """Bars of ``boards`` on ``dates`` (open days, ascending) from ``intervals`` (columns ``board``,
     ``con_code``, ``in_date``, ``out_date``). Columns: ``_e`` (board position), ``trade_date``, open,
     high, low, close, pre_close, change, pct_change, vol, amount, float_mv, total_mv, turnover_rate,
-    avg_price, swing, up_num, down_num, limit_num."""
+    avg_price, swing, up_num, down_num, limit_num
+    (at 9.5 % or more), leading_code / leading / leading_pct (the best member)."""
     day_text = np.asarray(day_text, dtype=str)
     n_days = len(day_text)
     board_pos = {b: i for i, b in enumerate(boards)}
@@ -55,6 +56,8 @@ def board_bars(
     # ret, traded, vol, amount, float mv, total mv, float shares, up, at the limit (9.5 % and more)
     sums = np.zeros((9, len(boards), n_days))
     down = np.zeros((len(boards), n_days))
+    best = np.full((len(boards), n_days), -np.inf)  # the day's best member return and who it was
+    leader = np.full((len(boards), n_days), -1, dtype=np.int64)
     float_shares = panel.params.shares0 * panel.params.float_ratio
     # members sharing a board and an interval are summed in one slice (most boards: one big group)
     live = hi > lo
@@ -78,6 +81,13 @@ def board_bars(
         for k, values in enumerate(parts):
             sums[k, board, span] += np.asarray(values, dtype=np.float64).sum(axis=1)
         down[board, span] += (traded & (ret < 0)).sum(axis=1)
+        ranked = np.where(traded, ret, -np.inf)
+        top = ranked.argmax(axis=1)
+        top_ret = ranked[np.arange(len(top)), top]
+        better = top_ret > best[board, span]
+        best[board, span] = np.where(better, top_ret, best[board, span])
+        leader[board, span] = np.where(better, cols[top], leader[board, span])
+    names = panel.universe.stock_basic["name"].to_numpy(dtype=object)
     in_range = np.isin(day_text, np.asarray(dates, dtype=str))
     rng = np.random.default_rng([seed, zlib.crc32(f"board-bars:{name}".encode())])
     out = []
@@ -118,6 +128,9 @@ def board_bars(
                     "up_num": sums[7, k, days].astype(np.int64),
                     "down_num": down[k, days].astype(np.int64),
                     "limit_num": sums[8, k, days].astype(np.int64),
+                    "leading_code": panel.universe.codes[leader[k, days]],
+                    "leading": names[leader[k, days]],
+                    "leading_pct": np.round(best[k, days] * 100.0, 4),
                 }
             )
         )

@@ -445,7 +445,8 @@ class Market:
         if name == "kpl_concept":
             bars = bars.rename(columns={"limit_num": "z_t_num"})
         columns = ("open", "high", "low", "close", "pre_close", "change", "pct_change", "vol", "amount", "float_mv",
-                   "total_mv", "turnover_rate", "avg_price", "swing", "up_num", "down_num", "z_t_num")  # fmt: skip
+                   "total_mv", "turnover_rate", "avg_price", "swing", "up_num", "down_num", "z_t_num", "leading",
+                   "leading_code", "leading_pct")  # fmt: skip
         return self._overlay(name, entities, bars, columns)
 
     def _follow_daily(self, name: str, entities: Entities) -> pd.DataFrame:
