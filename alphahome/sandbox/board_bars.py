@@ -90,7 +90,7 @@ def board_bars(
     names = panel.universe.stock_basic["name"].to_numpy(dtype=object)
     in_range = np.isin(day_text, np.asarray(dates, dtype=str))
     rng = np.random.default_rng([seed, zlib.crc32(f"board-bars:{name}".encode())])
-    out = []
+    board_of, day_of, prices = [], [], []
     for k in range(len(boards)):
         count = sums[1, k]
         days = np.flatnonzero(in_range & (count > 0))
@@ -104,34 +104,38 @@ def board_bars(
         open_ = pre * (1.0 + 0.3 * ret + 0.002 * noise[0])
         high = np.maximum(open_, close) * (1.0 + np.abs(0.004 * noise[1]))
         low = np.minimum(open_, close) * (1.0 - np.abs(0.004 * noise[2]))
-        close_r, pre_r = np.round(close, 4), np.round(pre, 4)
-        vol = sums[2, k, days]
-        out.append(
-            pd.DataFrame(
-                {
-                    "_e": k,
-                    "trade_date": day_text[days].astype(object),
-                    "open": np.round(open_, 4),
-                    "high": np.round(high, 4),
-                    "low": np.round(low, 4),
-                    "close": close_r,
-                    "pre_close": pre_r,
-                    "change": np.round(close_r - pre_r, 4),
-                    "pct_change": np.round(ret * 100.0, 4),
-                    "vol": np.round(vol, 2),
-                    "amount": np.round(sums[3, k, days], 3),
-                    "float_mv": np.round(sums[4, k, days], 2),
-                    "total_mv": np.round(sums[5, k, days], 2),
-                    "turnover_rate": np.round(vol / sums[6, k, days], 4),
-                    "avg_price": np.round((high + low + 2.0 * close) / 4.0, 4),
-                    "swing": np.round((high - low) / pre * 100.0, 4),
-                    "up_num": sums[7, k, days].astype(np.int64),
-                    "down_num": down[k, days].astype(np.int64),
-                    "limit_num": sums[8, k, days].astype(np.int64),
-                    "leading_code": panel.universe.codes[leader[k, days]],
-                    "leading": names[leader[k, days]],
-                    "leading_pct": np.round(best[k, days] * 100.0, 4),
-                }
-            )
-        )
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["_e", "trade_date"])
+        board_of.append(np.full(len(days), k, dtype=np.int64))
+        day_of.append(days)
+        prices.append(np.stack([open_, high, low, close, pre, ret]))
+    if not board_of:
+        return pd.DataFrame(columns=["_e", "trade_date"])
+    bk, d = np.concatenate(board_of), np.concatenate(day_of)
+    open_, high, low, close, pre, ret = np.concatenate(prices, axis=1)
+    close_r, pre_r = np.round(close, 4), np.round(pre, 4)
+    vol = sums[2, bk, d]
+    return pd.DataFrame(
+        {
+            "_e": bk,
+            "trade_date": day_text[d].astype(object),
+            "open": np.round(open_, 4),
+            "high": np.round(high, 4),
+            "low": np.round(low, 4),
+            "close": close_r,
+            "pre_close": pre_r,
+            "change": np.round(close_r - pre_r, 4),
+            "pct_change": np.round(ret * 100.0, 4),
+            "vol": np.round(vol, 2),
+            "amount": np.round(sums[3, bk, d], 3),
+            "float_mv": np.round(sums[4, bk, d], 2),
+            "total_mv": np.round(sums[5, bk, d], 2),
+            "turnover_rate": np.round(vol / sums[6, bk, d], 4),
+            "avg_price": np.round((high + low + 2.0 * close) / 4.0, 4),
+            "swing": np.round((high - low) / pre * 100.0, 4),
+            "up_num": sums[7, bk, d].astype(np.int64),
+            "down_num": down[bk, d].astype(np.int64),
+            "limit_num": sums[8, bk, d].astype(np.int64),
+            "leading_code": panel.universe.codes[leader[bk, d]],
+            "leading": names[leader[bk, d]],
+            "leading_pct": np.round(best[bk, d] * 100.0, 4),
+        }
+    )

@@ -59,7 +59,7 @@ def board_intervals(
     n_stocks = len(stock_codes)
     first, last = str(days[0]), str(days[-1])
     inner = days[5:-5] if len(days) > 20 else days
-    parts = []
+    parts: list[tuple[np.ndarray, ...]] = []
     for board in boards:
         size = int(np.clip(round(rng.lognormal(np.log(sizes.median), 0.6)), sizes.low, sizes.high))
         size = max(1, min(size, int(n_stocks * 0.4)))  # a small market has small boards
@@ -86,19 +86,20 @@ def board_intervals(
             out_dates[who] = inner[rng.integers(0, len(inner), leavers)]
         valid = np.array([o is None or o > i for i, o in zip(in_dates, out_dates, strict=True)], dtype=bool)
         valid &= in_dates.astype(str) <= last
-        parts.append(
-            pd.DataFrame(
-                {
-                    "ts_code": board,
-                    "con_code": stock_codes[picked][valid],
-                    "con_name": stock_names[picked][valid],
-                    "in_date": in_dates[valid],
-                    "out_date": out_dates[valid],
-                    "setup": setup,
-                }
-            )
-        )
-    out = pd.concat(parts, ignore_index=True)
+        kept = picked[valid]
+        parts.append((np.full(len(kept), board, dtype=object), kept, in_dates[valid], out_dates[valid],
+                      np.full(len(kept), setup, dtype=object)))  # fmt: skip
+    board_col, stock, in_col, out_col, setup_col = (np.concatenate(column) for column in zip(*parts, strict=True))
+    out = pd.DataFrame(
+        {
+            "ts_code": board_col,
+            "con_code": stock_codes[stock],
+            "con_name": stock_names[stock],
+            "in_date": in_col,
+            "out_date": out_col,
+            "setup": setup_col,
+        }
+    )
     out["is_new"] = np.where(out["out_date"].isna(), "Y", "N")
     return out.sort_values(["ts_code", "con_code"], kind="stable", ignore_index=True)
 

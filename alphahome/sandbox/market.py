@@ -126,6 +126,7 @@ class Market:
         self.day_text = yyyymmdd(self.days)
         self.apis: Mapping[str, ApiDef] = build_catalog()
         self._tables: dict[str, Table] = {}
+        self._board_bar_cache: dict[str, pd.DataFrame] = {}
         self._build_lock = threading.RLock()  # one build per table even when threads query at once
 
     def __repr__(self) -> str:
@@ -367,6 +368,19 @@ class Market:
         stocks = tuple(str(c) for c in (cbonds.value("stk_code") or ()))
         return cb_terms(self.seed, cbonds.codes, stocks, self._stock_closes(stocks), self.day_text)
 
+    @cached_property
+    def _cb_bars(self) -> pd.DataFrame:
+        terms = self._cb_terms
+        return cb_bars(self.seed, terms, self._stock_closes(tuple(terms["stk_code"])))
+
+    @cached_property
+    def _fund_bars(self) -> pd.DataFrame:
+        funds = self._generic_context.entities["funds"]
+        basic = self._funds[0].set_index("ts_code")["list_date"]
+        listing = {c: basic.get(c) for c in funds.codes}
+        bars = fund_bars(self.seed, self.table("fund_nav").select([]), listing, self.day_text)
+        return bars.rename(columns={"_adj": "adj_factor"})
+
     def _stock_closes(self, codes: tuple[str, ...]) -> pd.DataFrame:
         conds = [(Filter("ts_code", "ts_code", "in"), ",".join(codes))]
         return self.table("daily").select(conds)[["ts_code", "trade_date", "close"]]
@@ -374,11 +388,7 @@ class Market:
     def _tied(self, name: str, entities: Entities) -> pd.DataFrame:
         """Fund bars tied to the NAVs, convertible bonds tied to their stock (``tied_bars``)."""
         if name in FUND_TIED:
-            basic = self._funds[0].set_index("ts_code")["list_date"]
-            listing = {c: basic.get(c) for c in entities.codes}
-            bars = fund_bars(self.seed, self.table("fund_nav").select([]), listing, self.day_text)
-            return self._overlay(name, entities, bars.rename(columns={"_adj": "adj_factor"}),
-                                 (*BAR_COLUMNS, "adj_factor"))  # fmt: skip
+            return self._overlay(name, entities, self._fund_bars, (*BAR_COLUMNS, "adj_factor"))
         terms = self._cb_terms
         if name == "cb_basic":
             frame = generate(INTERFACES[name], self._generic_context, entities)
@@ -389,8 +399,7 @@ class Market:
             frame["maturity"] = 6.0
             frame["pay_per_year"] = 1.0
             return frame
-        bars = cb_bars(self.seed, terms, self._stock_closes(tuple(terms["stk_code"])))
-        return self._overlay(name, entities, bars, (*BAR_COLUMNS, "bond_value", "bond_over_rate", "cb_value",
+        return self._overlay(name, entities, self._cb_bars, (*BAR_COLUMNS, "bond_value", "bond_over_rate", "cb_value",
                                                     "cb_over_rate"))  # fmt: skip
 
     @cached_property
@@ -431,23 +440,30 @@ class Market:
 
     def _board_bars(self, name: str, entities: Entities) -> pd.DataFrame:
         """Bars (or daily board statistics) from the members' daily bars (``board_bars``)."""
-        family = BOARD_BARS[name]
-        if family == "sw":
-            members = member_frame(self._membership[0]).rename(columns={"index_code": "board"})
-        elif family == "ci":
-            members = self.table("ci_index_member").select([]).rename(columns={"l1_code": "board", "ts_code": "con_code"})
-        else:
-            members = self._boards[family].rename(columns={"ts_code": "board"})
-        dates = window(self._generic_context, INTERFACES[name], self._generic_context.days)
-        bars = board_bars(self.seed, name, entities.codes, members, self.prices, self._aggregates, self.day_text,
-                          dates)  # fmt: skip
-        bars[entities.column] = np.array(entities.codes, dtype=object)[bars["_e"].to_numpy(dtype=np.int64)]
+        bars = self._family_bars(BOARD_BARS[name], entities)
         if name == "kpl_concept":
             bars = bars.rename(columns={"limit_num": "z_t_num"})
         columns = ("open", "high", "low", "close", "pre_close", "change", "pct_change", "vol", "amount", "float_mv",
                    "total_mv", "turnover_rate", "avg_price", "swing", "up_num", "down_num", "z_t_num", "leading",
                    "leading_code", "leading_pct")  # fmt: skip
         return self._overlay(name, entities, bars, columns)
+
+    def _family_bars(self, family: str, entities: Entities) -> pd.DataFrame:
+        """A board family's bars over the whole range, built once (``dc_daily`` and ``dc_index`` share)."""
+        cached = self._board_bar_cache.get(family)
+        if cached is not None:
+            return cached
+        if family == "sw":
+            members = member_frame(self._membership[0]).rename(columns={"index_code": "board"})
+        elif family == "ci":
+            members = self.table("ci_index_member").select([]).rename(columns={"l1_code": "board", "ts_code": "con_code"})
+        else:
+            members = self._boards[family].rename(columns={"ts_code": "board"})
+        bars = board_bars(self.seed, family, entities.codes, members, self.prices, self._aggregates, self.day_text,
+                          self.day_text)  # fmt: skip
+        bars[entities.column] = np.array(entities.codes, dtype=object)[bars["_e"].to_numpy(dtype=np.int64)]
+        self._board_bar_cache[family] = bars
+        return bars
 
     def _follow_daily(self, name: str, entities: Entities) -> pd.DataFrame:
         """A per-stock panel on the cells where the stock traded, its prices, valuations and factors
