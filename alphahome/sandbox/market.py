@@ -19,15 +19,13 @@ import numpy as np
 import pandas as pd
 
 from alphahome.sandbox.apidef import ApiDef
-from alphahome.sandbox.board_bars import board_bars
-from alphahome.sandbox.board_members import board_intervals, members_on
 from alphahome.sandbox.catalog import FINANCIAL_APIS, build_catalog, dataset_of
 from alphahome.sandbox.dividends import DividendPlans, dividend_frame, plan_dividends
 from alphahome.sandbox.earnings import build_earnings
 from alphahome.sandbox.entities import build_entity_sets, ci_members, entity_set_of
 from alphahome.sandbox.financials import generate_financials
 from alphahome.sandbox.funds import build_funds
-from alphahome.sandbox.generic import ENTITIES, Context, Entities, generate, window
+from alphahome.sandbox.generic import ENTITIES, Context, Entities, generate
 from alphahome.sandbox.hk_calendar import hk_calendar
 from alphahome.sandbox.indices import (
     Aggregates,
@@ -38,12 +36,11 @@ from alphahome.sandbox.indices import (
     index_basic_frame,
 )
 from alphahome.sandbox.industry_membership import build_member_all, member_frame
-from alphahome.sandbox.macro_series import MACRO_BUILDERS, macro_frame
 from alphahome.sandbox.period_bars import period_bars
 from alphahome.sandbox.prices import PricePanel, build_prices, draw_stock_params
 from alphahome.sandbox.queries import Filter, FrameTable, PanelTable, typed_frame
 from alphahome.sandbox.sw2021 import INDUSTRIES, classify_frame
-from alphahome.sandbox.tied_bars import BAR_COLUMNS, cb_bars, cb_terms, fund_bars
+from alphahome.sandbox.ties import TIED_TABLES, TiedTables
 from alphahome.sandbox.trading_calendar import TradingCalendar, last_trading_day_on_or_before, yyyymmdd
 from alphahome.sandbox.universe import Universe, build_universe
 from alphahome.sources.tushare.interfaces import INTERFACES
@@ -70,13 +67,6 @@ HISTORY_START = date(2000, 1, 1)
 Table = FrameTable | PanelTable
 #: Long-tail per-stock panels whose prices, valuations and factors are the market's own.
 FOLLOW_DAILY = ("stk_factor_pro", "cyq_perf", "margin_detail")
-#: Long-tail tables tied to another table of the market (NAVs, the underlying stock, board members).
-FUND_TIED = ("fund_daily", "fund_adj", "fund_factor_pro")
-CB_TIED = ("cb_basic", "cb_daily", "cb_factor_pro")
-#: Board families: the board list, its member table and the bar tables derived from the members.
-BOARD_FAMILIES = {"ths": "ths_member", "dc": "dc_member", "kpl": "kpl_concept_cons"}
-BOARD_BARS = {"ths_daily": "ths", "dc_daily": "dc", "dc_index": "dc", "kpl_concept": "kpl", "sw_daily": "sw",
-              "ci_daily": "ci"}  # fmt: skip
 
 
 def _years_before(day: date, years: int) -> date:
@@ -126,7 +116,6 @@ class Market:
         self.day_text = yyyymmdd(self.days)
         self.apis: Mapping[str, ApiDef] = build_catalog()
         self._tables: dict[str, Table] = {}
-        self._board_bar_cache: dict[str, pd.DataFrame] = {}
         self._build_lock = threading.RLock()  # one build per table even when threads query at once
 
     def __repr__(self) -> str:
@@ -185,6 +174,10 @@ class Market:
     @cached_property
     def _aggregates(self) -> Aggregates:
         return aggregates(self.prices)
+
+    @cached_property
+    def _tied(self) -> TiedTables:
+        return TiedTables(self)
 
     @cached_property
     def _funds(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -319,14 +312,8 @@ class Market:
         entities = ctx.entities[entity_set_of(name, facts.family)]
         if name in FOLLOW_DAILY:
             frame = self._follow_daily(name, entities)
-        elif name in MACRO_BUILDERS:
-            frame = macro_frame(facts, ctx)
-        elif name in FUND_TIED or name in CB_TIED:
-            frame = self._tied(name, entities)
-        elif name in BOARD_FAMILIES.values() or name == "ths_index":
-            frame = self._board_members(name, entities)
-        elif name in BOARD_BARS:
-            frame = self._board_bars(name, entities)
+        elif name in TIED_TABLES:
+            frame = self._tied.frame(name, entities)
         else:
             frame = generate(facts, ctx, entities)
         indexed = tuple(c for c in ("ts_code", facts.date_column) if c is not None and c in frame.columns)
@@ -338,132 +325,6 @@ class Market:
         # The generated frame is dropped once its sorted copy exists (the statements are large).
         frame = self._financials.pop(name).sort_values(["end_date", "ts_code"], kind="stable")
         return self._frame(name, frame, indexed=("ts_code", "end_date", "ann_date"))
-
-    def _overlay(self, name: str, entities: Entities, rows: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-        """``name``'s generated table on the cells of ``rows`` (its entity column and date column), with
-        ``columns`` taken from ``rows``; rows outside the API's history window are left out."""
-        facts = INTERFACES[name]
-        date_col = facts.date_column
-        if date_col is not None:
-            rows = rows[rows[date_col].isin(set(window(self._generic_context, facts, self._generic_context.days)))]
-        rows = rows.reset_index(drop=True)
-        position = {c: i for i, c in enumerate(entities.codes)}
-        grid = pd.DataFrame(
-            {
-                "_e": rows[entities.column].map(position).to_numpy(dtype=np.int64),
-                "_d": rows[date_col].to_numpy(dtype=object) if date_col else [None] * len(rows),
-            }
-        )
-        frame = generate(facts, self._generic_context, entities, grid)
-        if len(frame) != len(rows):
-            raise AssertionError(f"{name}: the overlay's cells are not unique")
-        for column in columns:
-            if column in frame.columns and column in rows.columns:
-                frame[column] = rows[column].to_numpy()
-        return frame
-
-    @cached_property
-    def _cb_terms(self) -> pd.DataFrame:
-        cbonds = self._generic_context.entities["cbonds"]
-        stocks = tuple(str(c) for c in (cbonds.value("stk_code") or ()))
-        return cb_terms(self.seed, cbonds.codes, stocks, self._stock_closes(stocks), self.day_text)
-
-    @cached_property
-    def _cb_bars(self) -> pd.DataFrame:
-        terms = self._cb_terms
-        return cb_bars(self.seed, terms, self._stock_closes(tuple(terms["stk_code"])))
-
-    @cached_property
-    def _fund_bars(self) -> pd.DataFrame:
-        funds = self._generic_context.entities["funds"]
-        basic = self._funds[0].set_index("ts_code")["list_date"]
-        listing = {c: basic.get(c) for c in funds.codes}
-        bars = fund_bars(self.seed, self.table("fund_nav").select([]), listing, self.day_text)
-        return bars.rename(columns={"_adj": "adj_factor"})
-
-    def _stock_closes(self, codes: tuple[str, ...]) -> pd.DataFrame:
-        conds = [(Filter("ts_code", "ts_code", "in"), ",".join(codes))]
-        return self.table("daily").select(conds)[["ts_code", "trade_date", "close"]]
-
-    def _tied(self, name: str, entities: Entities) -> pd.DataFrame:
-        """Fund bars tied to the NAVs, convertible bonds tied to their stock (``tied_bars``)."""
-        if name in FUND_TIED:
-            return self._overlay(name, entities, self._fund_bars, (*BAR_COLUMNS, "adj_factor"))
-        terms = self._cb_terms
-        if name == "cb_basic":
-            frame = generate(INTERFACES[name], self._generic_context, entities)
-            for column in terms.columns:
-                frame[column] = terms[column].to_numpy()
-            frame["par"] = 100.0
-            frame["issue_price"] = 100.0
-            frame["maturity"] = 6.0
-            frame["pay_per_year"] = 1.0
-            return frame
-        return self._overlay(name, entities, self._cb_bars, (*BAR_COLUMNS, "bond_value", "bond_over_rate", "cb_value",
-                                                    "cb_over_rate"))  # fmt: skip
-
-    @cached_property
-    def _boards(self) -> dict[str, pd.DataFrame]:
-        """Membership intervals of the THS, DC and KPL boards (``board_members``)."""
-        basic = self.stock_basic_frame
-        listed = basic[basic["list_status"] == "L"]
-        codes, names = listed["ts_code"].to_numpy(dtype=object), listed["name"].to_numpy(dtype=object)
-        list_dates = listed["list_date"].to_numpy(dtype=object)
-        sets = self._generic_context.entities
-        return {
-            family: board_intervals(self.seed, family, sets[family].codes, codes, names, list_dates, self.day_text)
-            for family in BOARD_FAMILIES
-        }
-
-    def _board_members(self, name: str, entities: Entities) -> pd.DataFrame:
-        if name in ("ths_index", "ths_member"):
-            intervals = self._boards["ths"]
-            if name == "ths_index":
-                frame = generate(INTERFACES[name], self._generic_context, entities)
-                current = intervals[intervals["is_new"] == "Y"].groupby("ts_code").size()
-                setup = intervals.groupby("ts_code")["setup"].first()
-                frame["count"] = frame["ts_code"].map(current).fillna(0).astype(np.int64)
-                frame["list_date"] = frame["ts_code"].map(setup).to_numpy(dtype=object)
-                return frame
-            size = intervals["ts_code"].map(intervals[intervals["is_new"] == "Y"].groupby("ts_code").size())
-            weight = np.where(intervals["is_new"] == "Y", np.round(100.0 / size, 4), np.nan)
-            return intervals.assign(weight=weight)[["ts_code", "con_code", "con_name", "weight", "in_date",
-                                                    "out_date", "is_new"]]  # fmt: skip
-        family = "dc" if name == "dc_member" else "kpl"
-        facts = INTERFACES[name]
-        dates = window(self._generic_context, facts, self._generic_context.days)
-        rows = members_on(self._boards[family], dates)
-        if name == "dc_member":
-            return rows.rename(columns={"con_name": "name"})[["trade_date", "ts_code", "con_code", "name"]]
-        names = dict(zip(entities.codes, entities.names, strict=True))
-        return rows.assign(name=rows["ts_code"].map(names))[["ts_code", "name", "con_name", "con_code", "trade_date"]]
-
-    def _board_bars(self, name: str, entities: Entities) -> pd.DataFrame:
-        """Bars (or daily board statistics) from the members' daily bars (``board_bars``)."""
-        bars = self._family_bars(BOARD_BARS[name], entities)
-        if name == "kpl_concept":
-            bars = bars.rename(columns={"limit_num": "z_t_num"})
-        columns = ("open", "high", "low", "close", "pre_close", "change", "pct_change", "vol", "amount", "float_mv",
-                   "total_mv", "turnover_rate", "avg_price", "swing", "up_num", "down_num", "z_t_num", "leading",
-                   "leading_code", "leading_pct")  # fmt: skip
-        return self._overlay(name, entities, bars, columns)
-
-    def _family_bars(self, family: str, entities: Entities) -> pd.DataFrame:
-        """A board family's bars over the whole range, built once (``dc_daily`` and ``dc_index`` share)."""
-        cached = self._board_bar_cache.get(family)
-        if cached is not None:
-            return cached
-        if family == "sw":
-            members = member_frame(self._membership[0]).rename(columns={"index_code": "board"})
-        elif family == "ci":
-            members = self.table("ci_index_member").select([]).rename(columns={"l1_code": "board", "ts_code": "con_code"})
-        else:
-            members = self._boards[family].rename(columns={"ts_code": "board"})
-        bars = board_bars(self.seed, family, entities.codes, members, self.prices, self._aggregates, self.day_text,
-                          self.day_text)  # fmt: skip
-        bars[entities.column] = np.array(entities.codes, dtype=object)[bars["_e"].to_numpy(dtype=np.int64)]
-        self._board_bar_cache[family] = bars
-        return bars
 
     def _follow_daily(self, name: str, entities: Entities) -> pd.DataFrame:
         """A per-stock panel on the cells where the stock traded, its prices, valuations and factors
