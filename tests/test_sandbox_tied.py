@@ -207,6 +207,8 @@ def test_board_bars_follow_their_members(market: Market) -> None:
             assert np.allclose(bars["pre_close"].iloc[1:], bars["close"].iloc[:-1])
         close, pct = bars["close"].to_numpy(), bars["pct_change"].to_numpy()
         assert np.allclose(close[1:], close[:-1] * (1 + pct[1:] / 100), rtol=1e-5)
+    sw = served(market, "sw_daily", start_date=days(market)[0], end_date=day)
+    assert sw["pe"].between(5, 100).all() and sw["pb"].between(0.4, 12).all()
     stats = served(market, "dc_index", trade_date=day).set_index("ts_code")
     dc_bars = served(market, "dc_daily", trade_date=day).set_index("ts_code")
     assert np.allclose(stats.loc[dc_bars.index, "pct_change"], dc_bars["pct_change"])

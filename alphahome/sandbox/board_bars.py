@@ -43,7 +43,8 @@ def board_bars(
     ``con_code``, ``in_date``, ``out_date``). Columns: ``_e`` (board position), ``trade_date``, open,
     high, low, close, pre_close, change, pct_change, vol, amount, float_mv, total_mv, turnover_rate,
     avg_price, swing, up_num, down_num, limit_num
-    (at 9.5 % or more), leading_code / leading / leading_pct (the best member)."""
+    (at 9.5 % or more), leading_code / leading / leading_pct (the best member), pe and pb (a
+    seeded valuation moving with the level against its trailing year)."""
     day_text = np.asarray(day_text, dtype=str)
     n_days = len(day_text)
     board_pos = {b: i for i, b in enumerate(boards)}
@@ -96,6 +97,7 @@ def board_bars(
         days = np.flatnonzero(in_range & (count > 0))
         base = 1000.0 * float(np.exp(rng.normal(0.0, 0.4)))
         noise = rng.normal(0.0, 1.0, (3, len(days)))
+        pe0, pb0 = np.exp(rng.normal([np.log(22.0), np.log(2.2)], 0.35))
         if len(days) == 0:
             continue
         ret = sums[0, k, days] / count[days]
@@ -106,11 +108,16 @@ def board_bars(
         low = np.minimum(open_, close) * (1.0 - np.abs(0.004 * noise[2]))
         board_of.append(np.full(len(days), k, dtype=np.int64))
         day_of.append(days)
-        prices.append(np.stack([open_, high, low, close, pre, ret]))
+        # valuations move with the level against its trailing year's mean (earnings and book value follow
+        # prices slowly)
+        total = np.cumsum(close)
+        trailing = (total - np.r_[np.zeros(250), total[:-250]][: len(total)]) / np.minimum(np.arange(len(total)) + 1, 250)
+        rel = close / trailing
+        prices.append(np.stack([open_, high, low, close, pre, ret, pe0 * rel, pb0 * rel]))
     if not board_of:
         return pd.DataFrame(columns=["_e", "trade_date"])
     bk, d = np.concatenate(board_of), np.concatenate(day_of)
-    open_, high, low, close, pre, ret = np.concatenate(prices, axis=1)
+    open_, high, low, close, pre, ret, pe, pb = np.concatenate(prices, axis=1)
     close_r, pre_r = np.round(close, 4), np.round(pre, 4)
     vol = sums[2, bk, d]
     return pd.DataFrame(
@@ -137,5 +144,7 @@ def board_bars(
             "leading_code": panel.universe.codes[leader[bk, d]],
             "leading": names[leader[bk, d]],
             "leading_pct": np.round(best[bk, d] * 100.0, 4),
+            "pe": np.round(pe, 4),
+            "pb": np.round(pb, 4),
         }
     )

@@ -161,7 +161,7 @@ class TiedTables:
             bars = bars.rename(columns={"limit_num": "z_t_num"})
         columns = ("open", "high", "low", "close", "pre_close", "change", "pct_change", "vol", "amount", "float_mv",
                    "total_mv", "turnover_rate", "avg_price", "swing", "up_num", "down_num", "z_t_num", "leading",
-                   "leading_code", "leading_pct")  # fmt: skip
+                   "leading_code", "leading_pct", "pe", "pb")  # fmt: skip
         return self._overlay(name, entities, bars, columns)
 
     def _family_bars(self, family: str, entities: Entities) -> pd.DataFrame:
