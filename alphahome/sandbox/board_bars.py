@@ -29,6 +29,28 @@ def _positions(day_text: np.ndarray, dates: np.ndarray, missing: int) -> np.ndar
     return out
 
 
+def _cells(
+    panel: PricePanel, agg: Aggregates, float_shares: np.ndarray, day: np.ndarray, stock: np.ndarray
+) -> np.ndarray:
+    """Per member-day cells (broadcast ``day`` against ``stock``): return, traded, volume, amount, float
+    value at the close, total value, float shares (traded), up, at the limit, down -- zero where the stock
+    did not trade."""
+    weight = agg.weight[day, stock].astype(np.float64)
+    traded = weight > 0
+    close = panel.close_cents[day, stock].astype(np.float64)
+    pre = panel.pre_close_cents[day, stock].astype(np.float64)
+    ret = np.divide(close, pre, out=np.ones_like(close), where=traded & (pre > 0)) - 1.0
+    mv = weight * (1.0 + ret)
+    shape = np.broadcast_shapes(np.shape(day), np.shape(stock))
+    out = np.empty((10, *shape))
+    out[0], out[1] = ret, traded
+    out[2], out[3] = agg.volume[day, stock], agg.amount[day, stock]
+    out[4], out[5] = mv, mv / panel.params.float_ratio[stock]
+    out[6] = traded * float_shares[stock]
+    out[7], out[8], out[9] = traded & (ret > 0), traded & (ret >= 0.095), traded & (ret < 0)
+    return out
+
+
 def board_bars(
     seed: int,
     name: str,
@@ -66,28 +88,45 @@ def board_bars(
     order = np.lexsort((s, hi, lo, b))
     b, s, lo, hi = b[order], s[order], lo[order], hi[order]
     starts = np.flatnonzero(np.r_[True, (b[1:] != b[:-1]) | (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])])
-    for first_row, end_row in zip(starts, np.r_[starts[1:], len(b)], strict=True):
+    ends = np.r_[starts[1:], len(b)]
+    alone = ends - starts == 1
+    for first_row, end_row in zip(starts[~alone], ends[~alone], strict=True):
         board = int(b[first_row])
         cols = s[first_row:end_row]
         span = slice(int(lo[first_row]), int(hi[first_row]))
-        weight = agg.weight[span][:, cols].astype(np.float64)
-        traded = weight > 0
-        close = panel.close_cents[span][:, cols].astype(np.float64)
-        pre = panel.pre_close_cents[span][:, cols].astype(np.float64)
-        ret = np.divide(close, pre, out=np.ones_like(close), where=traded & (pre > 0)) - 1.0
-        mv = weight * (1.0 + ret)
-        parts = (ret, traded, agg.volume[span][:, cols], agg.amount[span][:, cols], mv,
-                 mv / panel.params.float_ratio[cols][None, :], traded * float_shares[cols][None, :],
-                 traded & (ret > 0), traded & (ret >= 0.095))  # fmt: skip
-        for k, values in enumerate(parts):
-            sums[k, board, span] += np.asarray(values, dtype=np.float64).sum(axis=1)
-        down[board, span] += (traded & (ret < 0)).sum(axis=1)
-        ranked = np.where(traded, ret, -np.inf)
+        cells = _cells(panel, agg, float_shares, np.arange(span.start, span.stop)[:, None], cols[None, :])
+        for k, values in enumerate(cells[:9]):
+            sums[k, board, span] += values.sum(axis=1)
+        down[board, span] += cells[9].sum(axis=1)
+        ranked = np.where(cells[1] > 0, cells[0], -np.inf)
         top = ranked.argmax(axis=1)
         top_ret = ranked[np.arange(len(top)), top]
         better = top_ret > best[board, span]
         best[board, span] = np.where(better, top_ret, best[board, span])
         leader[board, span] = np.where(better, cols[top], leader[board, span])
+    # members alone in their (board, interval) -- stocks listed or moved inside the range -- are summed
+    # cell by cell, in batches (one slice per member would cost a Python round per stock)
+    single = starts[alone]
+    lengths = hi[single] - lo[single]
+    batch = np.cumsum(lengths) // 2_000_000
+    flat_size = len(boards) * n_days
+    for part in np.unique(batch):
+        rows = single[batch == part]
+        count = hi[rows] - lo[rows]
+        which = np.repeat(rows, count)
+        day = lo[which] + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        cells = _cells(panel, agg, float_shares, day, s[which])
+        flat = b[which] * n_days + day
+        for k, values in enumerate(cells[:9]):
+            sums[k] += np.bincount(flat, weights=values, minlength=flat_size).reshape(len(boards), n_days)
+        down += np.bincount(flat, weights=cells[9], minlength=flat_size).reshape(len(boards), n_days)
+        ranked = np.where(cells[1] > 0, cells[0], -np.inf)
+        order = np.lexsort((ranked, flat))
+        last = np.r_[flat[order][1:] != flat[order][:-1], True]
+        top_flat, top_ret, top_stock = flat[order][last], ranked[order][last], s[which][order][last]
+        better = top_ret > best.ravel()[top_flat]
+        best.ravel()[top_flat[better]] = top_ret[better]
+        leader.ravel()[top_flat[better]] = top_stock[better]
     names = panel.universe.stock_basic["name"].to_numpy(dtype=object)
     in_range = np.isin(day_text, np.asarray(dates, dtype=str))
     rng = np.random.default_rng([seed, zlib.crc32(f"board-bars:{name}".encode())])

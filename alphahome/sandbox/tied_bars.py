@@ -119,9 +119,11 @@ def cb_terms(
     rng = _rng(seed, "cb_basic")
     first_day, last_day = str(days[0]), str(days[-1])
     closes = daily.sort_values(["ts_code", "trade_date"], kind="stable")
+    by_stock = {str(code): rows for code, rows in closes.groupby("ts_code", sort=False)}
+    empty = closes.iloc[:0]
     rows = []
     for code, stock in zip(codes, stk_codes, strict=True):
-        mine = closes[closes["ts_code"] == stock]
+        mine = by_stock.get(stock, empty)
         value_date = _plus_days(first_day, -int(rng.integers(30, 700)))
         if len(mine) and str(mine["trade_date"].iloc[0]) > first_day:  # a stock listed inside the range
             value_date = min(_plus_days(str(mine["trade_date"].iloc[0]), 120), _plus_days(last_day, -90))
