@@ -35,16 +35,28 @@ def _starts(codes: np.ndarray) -> np.ndarray:
     return np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
 
 
+def _layout(first: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(group, position in group, groups, longest group) of rows grouped where ``first`` starts a group:
+    a recursion along each group then runs as one loop over positions, vectorised across groups."""
+    group = np.cumsum(first) - 1
+    starts = np.flatnonzero(first)
+    position = np.arange(len(first)) - starts[group] if len(first) else group
+    longest = int(position.max()) + 1 if len(first) else 0
+    return group, position, len(starts), longest
+
+
 def _grouped_ar1(rng: np.random.Generator, first: np.ndarray, sd: float, phi: float, bound: float) -> np.ndarray:
     """An AR(1) path per group (restarting where ``first``), inside ``[-bound, bound]``."""
     shocks = rng.normal(0.0, sd * np.sqrt(1.0 - phi * phi), len(first))
-    out = np.empty(len(first))
-    x = 0.0
-    for t in range(len(first)):
-        x = shocks[t] / np.sqrt(1.0 - phi * phi) if first[t] else phi * x + shocks[t]
-        x = min(max(x, -bound), bound)
-        out[t] = x
-    return out
+    group, position, groups, longest = _layout(first)
+    grid = np.zeros((groups, longest))
+    grid[group, position] = shocks
+    x = np.clip(grid[:, 0] / np.sqrt(1.0 - phi * phi), -bound, bound)
+    grid[:, 0] = x
+    for t in range(1, longest):
+        x = np.clip(phi * x + grid[:, t], -bound, bound)
+        grid[:, t] = x
+    return grid[group, position]
 
 
 def _ohlc(
@@ -96,14 +108,17 @@ def _adj_factor(rows: pd.DataFrame, first: np.ndarray) -> np.ndarray:
     """``adj_nav / unit_nav``, held until it moves by more than 0.2 % (the NAVs are rounded to 4 decimals,
     so the raw ratio jitters)."""
     ratio = rows["adj_nav"].to_numpy(dtype=float) / rows["unit_nav"].to_numpy(dtype=float)
-    out = np.empty(len(ratio))
-    held = 1.0
-    for t in range(len(ratio)):
-        r = ratio[t] if np.isfinite(ratio[t]) and ratio[t] > 0 else held
-        if first[t] or abs(r / held - 1.0) > 0.002:
-            held = round(float(r), 4)
-        out[t] = held
-    return out
+    group, position, groups, longest = _layout(first)
+    grid = np.full((groups, longest), np.nan)
+    grid[group, position] = ratio
+    held = np.where(np.isfinite(grid[:, 0]) & (grid[:, 0] > 0), np.round(grid[:, 0], 4), 1.0)
+    grid[:, 0] = held
+    for t in range(1, longest):
+        r = grid[:, t]
+        moved = np.isfinite(r) & (r > 0) & (np.abs(r / held - 1.0) > 0.002)
+        held = np.where(moved, np.round(r, 4), held)
+        grid[:, t] = held
+    return grid[group, position]
 
 
 # ----- convertible bonds ---------------------------------------------------------------------------------
