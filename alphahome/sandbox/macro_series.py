@@ -95,7 +95,7 @@ def yc_cb(facts: Interface, ctx: Context) -> pd.DataFrame:
     dates = _dates(facts, ctx)
     rng = _rng(ctx.seed, facts.name)
     n = len(dates)
-    long_end = ar1(rng, n, 2.6, 0.35, 0.996, 1.8, 3.4)
+    long_end = ar1(rng, n, 2.6, 0.35, 0.998, 1.8, 3.4)
     slope = ar1(rng, n, 0.9, 0.25, 0.99, 0.3, 1.3)
     terms = np.array(CURVE_TERMS)
     ytm = long_end[:, None] - slope[:, None] * np.exp(-terms[None, :] / 3.0)
@@ -126,11 +126,12 @@ def _index_from_trend(
     rng: np.random.Generator, yoy_trend: np.ndarray, seasonal: np.ndarray, months: list[str], noise: float
 ) -> np.ndarray:
     """An index level (base 100) whose month-on-month change (%) is the trend's monthly share
-    (``yoy_trend / 12``), the calendar month's ``seasonal`` term (twelve values summing to about zero) and a
+    (``yoy_trend`` compounded monthly), the calendar month's ``seasonal`` term (twelve values summing to about zero) and a
     little noise: its year-on-year change then follows the trend's twelve-month mean, and month-on-month
     changes stay small."""
     month_of_year = np.array([int(m[4:]) for m in _extended(months)]) - 1
-    mom = yoy_trend / 12.0 + seasonal[month_of_year] + rng.normal(0.0, noise, len(yoy_trend))
+    monthly = (np.power(1.0 + yoy_trend / 100.0, 1.0 / 12.0) - 1.0) * 100.0  # compounds to the trend
+    mom = monthly + seasonal[month_of_year] + rng.normal(0.0, noise, len(yoy_trend))
     return 100.0 * np.cumprod(1.0 + mom / 100.0)
 
 
@@ -246,11 +247,11 @@ def cn_m(facts: Interface, ctx: Context) -> pd.DataFrame:
     size = len(months) + _LEAD
     years = int(_extended(months)[0][:4]) - 2020
     out: dict[str, object] = {"month": months}
-    for name, base, growth, mean, sd, band in (("m0", 80000.0, 1.08, 9.0, 2.0, (3.0, 15.0)),
-                                               ("m1", 580000.0, 1.04, 4.0, 3.0, (-5.0, 12.0)),
-                                               ("m2", 2000000.0, 1.095, 9.8, 0.8, (8.5, 11.5))):  # fmt: skip
+    for name, base, growth, mean, sd, band, noise in (("m0", 80000.0, 1.08, 9.0, 2.0, (3.0, 15.0), 0.15),
+                                                      ("m1", 580000.0, 1.04, 4.0, 3.0, (-5.0, 12.0), 0.15),
+                                                      ("m2", 2000000.0, 1.095, 9.8, 0.8, (8.5, 11.5), 0.08)):  # fmt: skip
         yoy = _yoy_path(rng, size, mean, sd, *band)
-        level = base * growth**years / 100.0 * _index_from_trend(rng, yoy, _NO_SEASON, months, 0.15)
+        level = base * growth**years / 100.0 * _index_from_trend(rng, yoy, _NO_SEASON, months, noise)
         changes = _changes(level, months)
         out[name] = np.round(level[-len(months) :], 2)
         out[f"{name}_yoy"] = np.round(changes["yoy"], 2)
