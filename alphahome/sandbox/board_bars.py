@@ -29,22 +29,32 @@ def _positions(day_text: np.ndarray, dates: np.ndarray, missing: int) -> np.ndar
     return out
 
 
+def _or_null(known: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = np.full(len(values), None, dtype=object)
+    out[known] = values[known]
+    return out
+
+
 def _cells(
-    panel: PricePanel, agg: Aggregates, float_shares: np.ndarray, day: np.ndarray, stock: np.ndarray
+    panel: PricePanel, agg: Aggregates, float_shares: np.ndarray, day: slice | np.ndarray, stock: np.ndarray
 ) -> np.ndarray:
-    """Per member-day cells (broadcast ``day`` against ``stock``): return, traded, volume, amount, float
-    value at the close, total value, float shares (traded), up, at the limit, down -- zero where the stock
-    did not trade."""
-    weight = agg.weight[day, stock].astype(np.float64)
+    """Per member-day cells -- the days of slice ``day`` x ``stock`` (2-D), or the cells (day[i], stock[i])
+    (1-D) -- of: return, traded, volume, amount, float value at the close, total value, float shares
+    (traded), up, at the limit, down; zero where the stock did not trade."""
+
+    def take(values: np.ndarray) -> np.ndarray:
+        # a row slice then the columns reads each day's row once (the panels are day-major)
+        taken = values[day][:, stock] if isinstance(day, slice) else values[day, stock]
+        return np.asarray(taken, dtype=np.float64)
+
+    weight = take(agg.weight)
     traded = weight > 0
-    close = panel.close_cents[day, stock].astype(np.float64)
-    pre = panel.pre_close_cents[day, stock].astype(np.float64)
+    close, pre = take(panel.close_cents), take(panel.pre_close_cents)
     ret = np.divide(close, pre, out=np.ones_like(close), where=traded & (pre > 0)) - 1.0
     mv = weight * (1.0 + ret)
-    shape = np.broadcast_shapes(np.shape(day), np.shape(stock))
-    out = np.empty((10, *shape))
+    out = np.empty((10, *weight.shape))
     out[0], out[1] = ret, traded
-    out[2], out[3] = agg.volume[day, stock], agg.amount[day, stock]
+    out[2], out[3] = take(agg.volume), take(agg.amount)
     out[4], out[5] = mv, mv / panel.params.float_ratio[stock]
     out[6] = traded * float_shares[stock]
     out[7], out[8], out[9] = traded & (ret > 0), traded & (ret >= 0.095), traded & (ret < 0)
@@ -60,13 +70,14 @@ def board_bars(
     agg: Aggregates,
     day_text: np.ndarray,
     dates: np.ndarray,
+    leaders: bool = False,
 ) -> pd.DataFrame:
     """Bars of ``boards`` on ``dates`` (open days, ascending) from ``intervals`` (columns ``board``,
-    ``con_code``, ``in_date``, ``out_date``). Columns: ``_e`` (board position), ``trade_date``, open,
-    high, low, close, pre_close, change, pct_change, vol, amount, float_mv, total_mv, turnover_rate,
-    avg_price, swing, up_num, down_num, limit_num
-    (at 9.5 % or more), leading_code / leading / leading_pct (the best member), pe and pb (a
-    seeded valuation moving with the level against its trailing year)."""
+    ``con_code``, ``in_date``, ``out_date``). Columns: ``_e`` (board position), ``trade_date``, open, high,
+    low, close, pre_close, change, pct_change, vol, amount, float_mv, total_mv, turnover_rate, avg_price,
+    swing, up_num, down_num, limit_num (at 9.5 % or more), leading_code / leading / leading_pct (the best
+    member; NULL unless ``leaders``), pe and pb (a seeded valuation moving with the level against its
+    trailing year)."""
     day_text = np.asarray(day_text, dtype=str)
     n_days = len(day_text)
     board_pos = {b: i for i, b in enumerate(boards)}
@@ -94,10 +105,12 @@ def board_bars(
         board = int(b[first_row])
         cols = s[first_row:end_row]
         span = slice(int(lo[first_row]), int(hi[first_row]))
-        cells = _cells(panel, agg, float_shares, np.arange(span.start, span.stop)[:, None], cols[None, :])
+        cells = _cells(panel, agg, float_shares, span, cols)
         for k, values in enumerate(cells[:9]):
             sums[k, board, span] += values.sum(axis=1)
         down[board, span] += cells[9].sum(axis=1)
+        if not leaders:
+            continue
         ranked = np.where(cells[1] > 0, cells[0], -np.inf)
         top = ranked.argmax(axis=1)
         top_ret = ranked[np.arange(len(top)), top]
@@ -115,11 +128,16 @@ def board_bars(
         count = hi[rows] - lo[rows]
         which = np.repeat(rows, count)
         day = lo[which] + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        # day-major cell order reads the day-major panels row by row
+        by_day = np.argsort(day * len(panel.universe) + s[which], kind="stable")
+        which, day = which[by_day], day[by_day]
         cells = _cells(panel, agg, float_shares, day, s[which])
         flat = b[which] * n_days + day
         for k, values in enumerate(cells[:9]):
             sums[k] += np.bincount(flat, weights=values, minlength=flat_size).reshape(len(boards), n_days)
         down += np.bincount(flat, weights=cells[9], minlength=flat_size).reshape(len(boards), n_days)
+        if not leaders:
+            continue
         ranked = np.where(cells[1] > 0, cells[0], -np.inf)
         order = np.lexsort((ranked, flat))
         last = np.r_[flat[order][1:] != flat[order][:-1], True]
@@ -159,6 +177,8 @@ def board_bars(
     open_, high, low, close, pre, ret, pe, pb = np.concatenate(prices, axis=1)
     close_r, pre_r = np.round(close, 4), np.round(pre, 4)
     vol = sums[2, bk, d]
+    top = leader[bk, d]
+    known = top >= 0
     return pd.DataFrame(
         {
             "_e": bk,
@@ -180,9 +200,9 @@ def board_bars(
             "up_num": sums[7, bk, d].astype(np.int64),
             "down_num": down[bk, d].astype(np.int64),
             "limit_num": sums[8, bk, d].astype(np.int64),
-            "leading_code": panel.universe.codes[leader[bk, d]],
-            "leading": names[leader[bk, d]],
-            "leading_pct": np.round(best[bk, d] * 100.0, 4),
+            "leading_code": _or_null(known, panel.universe.codes[top]),
+            "leading": _or_null(known, names[top]),
+            "leading_pct": np.where(known, np.round(best[bk, d] * 100.0, 4), np.nan),
             "pe": np.round(pe, 4),
             "pb": np.round(pb, 4),
         }

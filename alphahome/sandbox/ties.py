@@ -176,7 +176,7 @@ class TiedTables:
         else:
             members = self._boards[family].rename(columns={"ts_code": "board"})
         bars = board_bars(self.market.seed, family, entities.codes, members, self.market.prices, self.market._aggregates, self.market.day_text,
-                          self.market.day_text)  # fmt: skip
+                          self.market.day_text, leaders=family == "dc")  # fmt: skip
         bars[entities.column] = np.array(entities.codes, dtype=object)[bars["_e"].to_numpy(dtype=np.int64)]
         self._board_bar_cache[family] = bars
         return bars
