@@ -106,6 +106,8 @@ def test_etf_closes_track_their_nav(market: Market) -> None:
     for code in codes:
         mine = served(market, "fund_daily", ts_code=code)
         nav = served(market, "fund_nav", ts_code=code)
+        # the latest announced NAV of each day (a revised NAV replaces the first)
+        nav = nav.sort_values(["nav_date", "ann_date"]).drop_duplicates("nav_date", keep="last")
         joined = mine.merge(nav, left_on="trade_date", right_on="nav_date")
         assert len(joined) == len(mine), f"{code}: a bar on a day without a NAV"
         assert (abs(joined["close"] / joined["unit_nav"] - 1) <= 0.011).all(), code

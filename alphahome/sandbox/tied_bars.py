@@ -86,6 +86,7 @@ def fund_bars(seed: int, nav: pd.DataFrame, list_dates: dict[str, str | None], d
     """``fund_daily`` rows (ts_code, trade_date, bars; prices 3 decimals, vol lots, amount 10^3 CNY) of the
     funds of ``list_dates`` from ``nav`` (fund_nav rows), on their NAV days in ``days`` from listing on."""
     rows = latest_nav(nav[nav["ts_code"].isin(list(list_dates))])
+    rows = rows[np.isfinite(rows["unit_nav"].to_numpy(dtype=float)) & (rows["unit_nav"] > 0)]
     listed = rows["ts_code"].map(lambda c: list_dates[c] or "99999999").to_numpy(dtype=object)
     keep = (rows["nav_date"].to_numpy(dtype=object) >= listed) & rows["nav_date"].isin(set(days)).to_numpy()
     rows = rows[keep].reset_index(drop=True)
