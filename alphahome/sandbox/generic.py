@@ -33,8 +33,7 @@ _DENSITY: dict[str, float] = {
 }  # fmt: skip
 #: Rows per entity and date for tables whose key is wider than (code, date).
 _FANOUT: dict[str, int] = {
-    "top_inst": 4, "fut_holding": 5, "dc_member": 4, "kpl_concept_cons": 4, "yc_cb": 8, "ths_member": 8,
-    "namechange": 2, "fund_portfolio": 5, "fina_mainbz": 3, "fund_manager": 2,
+    "top_inst": 4, "fut_holding": 5, "namechange": 2, "fund_portfolio": 5, "fina_mainbz": 3, "fund_manager": 2,
 }  # fmt: skip
 _BAR_COLUMNS = ("open", "high", "low", "close", "pre_close")
 _WORDS = ("华泰", "中信", "国泰", "招商", "广发", "银河", "东方", "申万", "海通", "兴业", "平安", "光大")
@@ -106,7 +105,7 @@ def _rng(seed: int, api: str, salt: str = "") -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(f"{api}:{salt}".encode())])
 
 
-def _window(ctx: Context, facts: Interface, dates: np.ndarray) -> np.ndarray:
+def window(ctx: Context, facts: Interface, dates: np.ndarray) -> np.ndarray:
     """The dates from the API's first date on, but never fewer than the last sixty (a sandbox with a short
     history still serves every API)."""
     keep = dates[dates >= facts.history_start]
@@ -137,18 +136,18 @@ def _grid(facts: Interface, ctx: Context, ents: Entities, rng: np.random.Generat
     if shape in ("snapshot", "per_code") or facts.date_column is None:
         return pd.DataFrame({"_e": np.arange(n), "_d": [None] * n})
     if shape in ("months", "quarters"):
-        months = sorted({str(d)[:6] for d in _window(ctx, facts, ctx.days)})
+        months = sorted({str(d)[:6] for d in window(ctx, facts, ctx.days)})
         return pd.DataFrame({"_e": np.zeros(len(months), dtype=int), "_d": months})
     if shape == "dates":
-        dates = _window(ctx, facts, ctx.days if facts.name != "eco_cal" else ctx.calendar)
+        dates = window(ctx, facts, ctx.days if facts.name != "eco_cal" else ctx.calendar)
         return pd.DataFrame({"_e": np.zeros(len(dates), dtype=int), "_d": dates})
     if shape == "weeks":
         fridays = pd.to_datetime(pd.Series(ctx.calendar), format="%Y%m%d").dt.day_of_week.to_numpy() == 4
-        dates = _window(ctx, facts, ctx.calendar[fridays])
+        dates = window(ctx, facts, ctx.calendar[fridays])
         ew, dw = np.meshgrid(np.arange(n), np.arange(len(dates)), indexing="ij")
         return pd.DataFrame({"_e": ew.ravel(), "_d": dates[dw.ravel()]})
     if shape in ("ann_dates", "periods"):
-        periods = _periods(_window(ctx, facts, ctx.days))
+        periods = _periods(window(ctx, facts, ctx.days))
         e_grid, p_grid = np.meshgrid(np.arange(n), np.arange(len(periods)), indexing="ij")
         e, p = e_grid.ravel(), p_grid.ravel()
         keep = rng.random(len(e)) < (0.5 if shape == "ann_dates" else 1.0)
@@ -159,7 +158,7 @@ def _grid(facts: Interface, ctx: Context, ents: Entities, rng: np.random.Generat
         frame = pd.DataFrame({"_e": e, "_d": anns if shape == "ann_dates" else ends, "_end": ends, "_ann": anns})
         return frame[frame["_ann"] <= last].reset_index(drop=True)
     # trade-date tables (per entity and day; event-like ones on a share of days)
-    dates = _window(ctx, facts, ctx.days)
+    dates = window(ctx, facts, ctx.days)
     e_grid, d_grid = np.meshgrid(np.arange(n), np.arange(len(dates)), indexing="ij")
     e, d = e_grid.ravel(), d_grid.ravel()
     density = _DENSITY.get(facts.name, 1.0)

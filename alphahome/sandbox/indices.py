@@ -177,10 +177,11 @@ def build_constituents(panel: PricePanel, days: np.ndarray) -> Constituents:
 
 
 def build_index_daily(
-    seed: int, panel: PricePanel, constituents: Constituents, days: np.ndarray
+    seed: int, panel: PricePanel, constituents: Constituents, days: np.ndarray, agg: Aggregates | None = None
 ) -> pd.DataFrame:
-    """``index_daily`` rows of every computed index."""
-    agg = _aggregates(panel)
+    """``index_daily`` rows of every computed index (``agg``: the panel's :func:`aggregates`, when the
+    caller already has them)."""
+    agg = aggregates(panel) if agg is None else agg
     day_str = yyyymmdd(days)
     parts = [
         _index_daily(seed, number, index, panel, agg, constituents.membership[number], constituents.snapshot_days,
@@ -191,7 +192,7 @@ def build_index_daily(
 
 
 @dataclass(frozen=True)
-class _Aggregates:
+class Aggregates:
     """Per (day, stock) float32 panels, zero where the stock did not trade: weight x return, weight
     (circulating value at the previous close), volume (lots) and amount (thousand CNY)."""
 
@@ -201,9 +202,10 @@ class _Aggregates:
     amount: np.ndarray
 
 
-def _aggregates(panel: PricePanel) -> _Aggregates:
+def aggregates(panel: PricePanel) -> Aggregates:
+    """The :class:`Aggregates` panels of every traded cell (index and board bars sum them)."""
     shape = (panel.n_days, len(panel.universe))
-    out = _Aggregates(*(np.zeros(shape, dtype=np.float32) for _ in range(4)))
+    out = Aggregates(*(np.zeros(shape, dtype=np.float32) for _ in range(4)))
     float_shares = panel.params.shares0 * panel.params.float_ratio
     for lo in range(0, panel.n_days, 250):  # day chunks bound the temporaries
         d, s = panel.cells(None, lo, lo + 249, with_suspended=False)
@@ -222,7 +224,7 @@ def _index_daily(
     number: int,
     index: IndexDef,
     panel: PricePanel,
-    agg: _Aggregates,
+    agg: Aggregates,
     membership: np.ndarray,
     snaps: np.ndarray,
     day_str: np.ndarray,

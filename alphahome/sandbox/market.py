@@ -27,12 +27,20 @@ from alphahome.sandbox.financials import generate_financials
 from alphahome.sandbox.funds import build_funds
 from alphahome.sandbox.generic import ENTITIES, Context, Entities, generate
 from alphahome.sandbox.hk_calendar import hk_calendar
-from alphahome.sandbox.indices import Constituents, build_constituents, build_index_daily, index_basic_frame
+from alphahome.sandbox.indices import (
+    Aggregates,
+    Constituents,
+    aggregates,
+    build_constituents,
+    build_index_daily,
+    index_basic_frame,
+)
 from alphahome.sandbox.industry_membership import build_member_all, member_frame
 from alphahome.sandbox.period_bars import period_bars
 from alphahome.sandbox.prices import PricePanel, build_prices, draw_stock_params
 from alphahome.sandbox.queries import Filter, FrameTable, PanelTable, typed_frame
 from alphahome.sandbox.sw2021 import INDUSTRIES, classify_frame
+from alphahome.sandbox.ties import TIED_TABLES, TiedTables
 from alphahome.sandbox.trading_calendar import TradingCalendar, last_trading_day_on_or_before, yyyymmdd
 from alphahome.sandbox.universe import Universe, build_universe
 from alphahome.sources.tushare.interfaces import INTERFACES
@@ -164,6 +172,14 @@ class Market:
         return build_constituents(self.prices, self.days)
 
     @cached_property
+    def _aggregates(self) -> Aggregates:
+        return aggregates(self.prices)
+
+    @cached_property
+    def _tied(self) -> TiedTables:
+        return TiedTables(self)
+
+    @cached_property
     def _funds(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         return build_funds(self.seed, self.spec.funds, self.days, self.open_days, self.prices.market_factor)
 
@@ -225,7 +241,7 @@ class Market:
             "index_basic": lambda: self._frame("index_basic", index_basic_frame()),
             "index_daily": lambda: self._frame(
                 "index_daily",
-                build_index_daily(self.seed, self.prices, self._constituents, self.days),
+                build_index_daily(self.seed, self.prices, self._constituents, self.days, self._aggregates),
                 indexed=("ts_code", "trade_date"),
             ),
             "index_weight": lambda: self._frame(
@@ -296,6 +312,8 @@ class Market:
         entities = ctx.entities[entity_set_of(name, facts.family)]
         if name in FOLLOW_DAILY:
             frame = self._follow_daily(name, entities)
+        elif name in TIED_TABLES:
+            frame = self._tied.frame(name, entities)
         else:
             frame = generate(facts, ctx, entities)
         indexed = tuple(c for c in ("ts_code", facts.date_column) if c is not None and c in frame.columns)
