@@ -41,7 +41,7 @@ import pyarrow.csv as pacsv
 from alphahome.errors import ConfigError, ConnectionFailed, DataValidationError, StorageError
 from alphahome.storage import citus
 from alphahome.storage.base import Backend, Capabilities, Session, Transaction, UpsertMode, UpsertResult
-from alphahome.storage.pgbinary import can_decode, decode_binary_copy
+from alphahome.storage.pgbinary import BINARY_DECODERS, can_decode, decode_binary_copy
 from alphahome.storage.pgcopy import (
     BINARY_HEADER,
     BINARY_TRAILER,
@@ -101,23 +101,7 @@ RUN_LOCK_SPEC = TableSpec(
 )
 
 #: PostgreSQL result types → Arrow, for fetch_arrow; other types are inferred from the values.
-_ARROW_OF_PG: dict[str, pa.DataType] = {
-    "text": pa.string(),
-    "varchar": pa.string(),
-    "bpchar": pa.string(),
-    "name": pa.string(),
-    "date": pa.date32(),
-    "float8": pa.float64(),
-    "float4": pa.float64(),
-    "numeric": pa.float64(),
-    "int8": pa.int64(),
-    "int4": pa.int32(),
-    "int2": pa.int32(),
-    "oid": pa.int64(),
-    "bool": pa.bool_(),
-    "timestamptz": pa.timestamp("us", tz="UTC"),
-    "timestamp": pa.timestamp("us"),
-}
+_ARROW_OF_PG: dict[str, pa.DataType] = {**BINARY_DECODERS, "oid": pa.int64()}
 
 _stage_names = itertools.count(1)
 

@@ -505,10 +505,6 @@ class ReportPeriods(RequestShape):
     date_param: str = "period"
     period_months: tuple[int, ...] = (3, 6, 9, 12)
     per_stock: PerCode = field(default_factory=PerCode)
-    #: Event datasets filed per period but selected by announcement (dividend plans): a manual range
-    #: ``start..end`` fetches every period whose rows can be announced in it, i.e. periods ending up to this
-    #: many days before ``start`` (FY2022 plans announced in 2023 belong to a 2023 range).
-    announced_within_days: int = 0
 
     def _per_stock(self, spec: DatasetSpec, points: int) -> bool:
         return spec.vip_api is not None and spec.api_for(points) != spec.vip_api
@@ -524,8 +520,6 @@ class ReportPeriods(RequestShape):
             return self.per_stock.plan(spec, inp)
         api = self.api(spec, inp)
         start, end = bounds(spec, inp)
-        if inp.mode == "manual" and self.announced_within_days:
-            start -= timedelta(days=self.announced_within_days)
         periods = quarter_ends(start, end, self.period_months)
         if inp.mode == "smart":
             open_from = inp.today - timedelta(days=spec.open_days)
@@ -540,9 +534,6 @@ class ReportPeriods(RequestShape):
         return TaskPlan(spec.name, api, inp.mode, batches, ranges=ranges, note=f"{len(needed)} period(s)")
 
     def describe(self, spec: DatasetSpec, points: int) -> str:
-        if self.announced_within_days:
-            return (f"per {self.date_param} (every quarter), selected by announcement; "
-                    f"periods open {spec.open_days}d re-fetched")
         if self._per_stock(spec, points):
             return f"per stock (needs {spec.vip_points} points for per-period); open {spec.open_days}d"
         return f"per {self.date_param}; periods open {spec.open_days}d re-fetched"
