@@ -25,7 +25,7 @@ from alphahome.sandbox.earnings import build_earnings
 from alphahome.sandbox.entities import build_entity_sets, ci_members, entity_set_of
 from alphahome.sandbox.financials import generate_financials
 from alphahome.sandbox.funds import build_funds
-from alphahome.sandbox.generic import ENTITIES, Context, Entities, generate
+from alphahome.sandbox.generic import ENTITIES, Context, Entities, generate, window
 from alphahome.sandbox.hk_calendar import hk_calendar
 from alphahome.sandbox.indices import (
     Aggregates,
@@ -333,6 +333,10 @@ class Market:
         codes = list(entities.codes)
         conds = [(Filter("ts_code", "ts_code", "in"), ",".join(codes))]
         cells = self.table("daily").select(conds)[["ts_code", "trade_date"]]
+        # Nothing before the API's first date (cyq_perf starts in 2018), as the generic tables.
+        days = window(self._generic_context, INTERFACES[name], np.unique(cells["trade_date"].to_numpy()))
+        if len(days) < cells["trade_date"].nunique():
+            cells = cells[cells["trade_date"].isin(days)].reset_index(drop=True)
         position = {c: i for i, c in enumerate(codes)}
         grid = pd.DataFrame({"_e": cells["ts_code"].map(position).to_numpy(), "_d": cells["trade_date"].to_numpy()})
         frame = generate(INTERFACES[name], self._generic_context, entities, grid)
