@@ -44,3 +44,9 @@ def test_pit_update_does_not_import_pandas() -> None:
     probe = "import sys\nimport alphahome.pit.commands\nprint('pandas' in sys.modules)\n"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_publishing_without_channels_does_not_import_aiohttp() -> None:
+    probe = "import sys\nimport alphahome.monitoring.publish\nprint('aiohttp' in sys.modules)\n"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

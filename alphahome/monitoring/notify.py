@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from alphahome.config.masking import mask_webhook_url, redact
 from alphahome.config.settings import NotifyChannel
-from alphahome.monitoring.channels import DeliveryFailed, post_bot, send_email
 from alphahome.monitoring.outcome import RunOutcome
+
+if TYPE_CHECKING:  # imported when a channel is chosen: most runs send nothing and skip aiohttp's import
+    import aiohttp
 
 logger = logging.getLogger("alphahome.monitoring")
 
@@ -35,6 +36,10 @@ async def notify(channels: Sequence[NotifyChannel], outcome: RunOutcome, secrets
     chosen = channels_for(channels, outcome)
     if not chosen:
         return {}
+    import aiohttp
+
+    from alphahome.monitoring.channels import DeliveryFailed, post_bot, send_email
+
     secret_list = [s for s in secrets if s]
     results: dict[str, bool] = {}
 

@@ -84,7 +84,7 @@ def expand_targets(targets: list[str]) -> list[str]:
 
 
 class PitBuilder:
-    """Builds PIT targets on one storage backend (anything with ``transaction()``/``execute``/``fetch_df``)."""
+    """Builds PIT targets on one storage backend (anything with ``transaction()``/``execute``/``fetch_arrow``)."""
 
     def __init__(
         self,
@@ -348,14 +348,14 @@ class PitBuilder:
         if not tables:
             return {}
         placeholders = ", ".join(f"${i + 1}" for i in range(len(tables)))
-        df = await conn.fetch_df(
+        rows = await conn.fetch_arrow(
             "SELECT table_name, column_name FROM information_schema.columns "
             f"WHERE table_schema = 'tushare' AND table_name IN ({placeholders})",
             *tables,
         )
         out: dict[str, set[str]] = {}
-        for r in df.itertuples(index=False):
-            out.setdefault(str(r.table_name), set()).add(str(r.column_name))
+        for r in rows.to_pylist():
+            out.setdefault(str(r["table_name"]), set()).add(str(r["column_name"]))
         return out
 
 

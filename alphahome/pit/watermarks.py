@@ -6,8 +6,10 @@ either the old rows with the old watermarks or the new rows with the new ones.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+import pyarrow as pa
 
 from alphahome.storage.spec import Column, TableSpec
 
@@ -53,10 +55,19 @@ WINDOW_SPEC = TableSpec(
 
 async def load(conn: Any, target: str) -> dict[str, datetime | None]:
     """The stored watermarks of ``target`` (source -> timestamp); empty before its first build."""
-    df = await conn.fetch_df(
+    rows = await conn.fetch_arrow(
         "SELECT source, watermark FROM alphahome.pit_watermark WHERE target = $1", target
     )
-    return {str(r.source): as_datetime(r.watermark) for r in df.itertuples(index=False)}
+    marks = rows.column("watermark")
+    zone = getattr(marks.type, "tz", None)
+    if zone is not None:
+        # Arrow keeps instants in UTC: read them naive and mark them UTC (converting a zoned column to
+        # Python objects would import pandas, which `pit update` otherwise never needs).
+        marks = marks.cast(pa.timestamp(marks.type.unit))
+    return {
+        str(source): (mark.replace(tzinfo=UTC) if zone is not None and mark is not None else as_datetime(mark))
+        for source, mark in zip(rows.column("source").to_pylist(), marks.to_pylist(), strict=True)
+    }
 
 
 async def save(conn: Any, target: str, marks: dict[str, datetime | None], mode: str, now: datetime) -> None:
@@ -74,6 +85,8 @@ def as_datetime(value: Any) -> datetime | None:
     """A timestamp read back from either backend as an aware ``datetime`` (None for NULL/NaT)."""
     if value is None:
         return None
+    if type(value) is datetime:  # what Arrow hands back (exactly; pandas' NaT and Timestamp go below)
+        return value
     try:
         import pandas as pd
 

@@ -17,9 +17,8 @@ import asyncio
 from abc import ABC, abstractmethod
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 import pyarrow as pa
 
 from alphahome.errors import StorageError
@@ -28,6 +27,9 @@ from alphahome.storage.options import Capabilities, DuckDBOptions
 from alphahome.storage.spec import TableSpec
 from alphahome.storage.sql import qualified, quote_ident
 from alphahome.storage.url import BackendKind, DatabaseURL, parse_database_url
+
+if TYPE_CHECKING:  # only fetch_df needs pandas at run time
+    import pandas as pd
 
 UpsertMode = Literal["merge", "insert", "append"]
 UPSERT_MODES: tuple[str, ...] = ("merge", "insert", "append")

@@ -10,18 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import sys
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from alphahome.errors import DataValidationError
 from alphahome.storage.spec import UPDATE_TIME_COLUMN, ColumnType, TableSpec
 
-Batch: TypeAlias = pa.Table | pd.DataFrame
+if TYPE_CHECKING:  # pandas is imported where a DataFrame is handled: commands that only read skip its import
+    import pandas as pd
+
+Batch: TypeAlias = "pa.Table | pd.DataFrame"
 
 #: Arrow type of each logical column type. ``numeric`` travels as float64 (Tushare sends JSON numbers).
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -92,7 +95,7 @@ def prepare_batch(spec: TableSpec, batch: Batch, *, dedupe: bool = True) -> pa.T
 def _column_names(batch: Batch) -> list[str]:
     if isinstance(batch, pa.Table):
         return list(batch.column_names)
-    if isinstance(batch, pd.DataFrame):
+    if _is_data_frame(batch):
         bad = [c for c in batch.columns if not isinstance(c, str)]
         if bad:
             raise DataValidationError(f"batch column names must be strings, got {bad[:3]!r}")
@@ -100,6 +103,12 @@ def _column_names(batch: Batch) -> list[str]:
     raise DataValidationError(
         f"a batch must be a pyarrow.Table or pandas.DataFrame, got {type(batch).__name__}"
     )
+
+
+def _is_data_frame(value: Any) -> bool:
+    # A DataFrame cannot exist unless pandas has been imported, so there is no need to import it here.
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(value, pandas.DataFrame)
 
 
 class _BadValue(Exception):
@@ -122,6 +131,8 @@ def _to_arrow(raw: Any) -> pa.ChunkedArray | pa.Array:
 
 
 def _as_text(value: Any) -> str | None:
+    import pandas as pd
+
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, pd.Timestamp):
@@ -348,6 +359,8 @@ def keep_last_per_key(table: pa.Table, key: list[str]) -> pa.Table:
     codes = _composite_key_codes(table, key)
     if codes is None:
         return _keep_last_by_grouping(table, key)
+    import pandas as pd
+
     duplicate = pd.Series(codes, copy=False).duplicated(keep="last").to_numpy()
     if not duplicate.any():
         return table

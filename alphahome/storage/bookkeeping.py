@@ -10,15 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
 import pyarrow as pa
 
 from alphahome.storage.base import Backend, Session
 from alphahome.storage.batch import arrow_schema
 from alphahome.storage.spec import Column, TableSpec
 from alphahome.storage.sql import table_ref
+
+if TYPE_CHECKING:  # only last_runs builds a DataFrame; recording a run needs no pandas
+    import pandas as pd
 
 SCHEMA = "alphahome"
 
@@ -202,6 +204,8 @@ async def last_runs(db: Session, kind: RunKind | None = None) -> pd.DataFrame:
     """The latest run of each task (optionally of one kind), ordered by task."""
     columns = [c.name for c in RUN_HISTORY.columns]
     if not await db.table_exists(RUN_HISTORY.schema, RUN_HISTORY.name):
+        import pandas as pd
+
         return pd.DataFrame(columns=columns)
     quoted = ", ".join(f'"{c}"' for c in columns)
     where = "WHERE kind = $1" if kind else ""
