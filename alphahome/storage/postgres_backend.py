@@ -183,10 +183,10 @@ class PostgresSnapshot(_PostgresSession):
     READ READ ONLY`` transaction, the others importing the first one's snapshot (see
     :meth:`PostgresBackend.read_snapshot`)."""
 
+    binary_copy = True
+
     def __init__(self, connections: Sequence[asyncpg.Connection]) -> None:
         self._connections = list(connections)
-
-    binary_copy = True
 
     @property
     def connections(self) -> int:
@@ -200,7 +200,7 @@ class PostgresSnapshot(_PostgresSession):
     async def fetch_arrow_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[pa.Table]:
         """Run ``(sql, params)`` statements, as many at once as there are connections; results in order."""
         lanes = [list(range(i, len(statements), len(self._connections))) for i in range(len(self._connections))]
-        results: list[pa.Table | None] = [None] * len(statements)
+        results: list[pa.Table] = [pa.table({})] * len(statements)
 
         async def lane(conn: asyncpg.Connection, indexes: list[int]) -> None:
             for i in indexes:
@@ -209,7 +209,7 @@ class PostgresSnapshot(_PostgresSession):
                     results[i] = await _fetch_arrow_on(conn, sql, tuple(params), binary=True)
 
         await asyncio.gather(*(lane(c, ix) for c, ix in zip(self._connections, lanes, strict=True) if ix))
-        return [r for r in results if r is not None]
+        return results
 
     async def _write(self, spec: TableSpec, table: pa.Table, mode: UpsertMode) -> UpsertResult:
         raise StorageError("a read snapshot does not write")

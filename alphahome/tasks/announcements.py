@@ -37,7 +37,7 @@ from alphahome.tasks.planner import (
     with_variants,
     ymd,
 )
-from alphahome.tasks.shapes import RequestShape, StateRead, _needed, calendar_days
+from alphahome.tasks.shapes import RequestShape, StateRead, calendar_days, needed_dates
 from alphahome.tasks.spec import DatasetSpec
 
 
@@ -83,7 +83,7 @@ class AnnouncementDays(RequestShape):
         if start > end:
             return self._none(spec, inp, "nothing in range")
         days = calendar_days(start, end)
-        needed = _needed(spec, inp, days)
+        needed = needed_dates(spec, inp, days)
         # The whole history, when that is what the run wants and costs fewer calls per period.
         whole = inp.mode != "manual" and (inp.start_date or parse_ymd(spec.start_date)) <= parse_ymd(spec.start_date)
         periods = quarter_ends(start - timedelta(days=self.announced_within_days), end, self.period_months)

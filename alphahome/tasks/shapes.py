@@ -163,7 +163,7 @@ class Snapshot(RequestShape):
 # ------------------------------------------------------------------------------------- dated shapes
 
 
-def _needed(spec: DatasetSpec, inp: PlanInput, candidates: list[date], key: str = "") -> list[date]:
+def needed_dates(spec: DatasetSpec, inp: PlanInput, candidates: list[date], key: str = "") -> list[date]:
     """Candidates not yet complete (smart), plus the look-back window; all of them otherwise."""
     if inp.mode != "smart":
         return candidates
@@ -229,7 +229,7 @@ class TradeDates(RequestShape):
         calendar_days = [d for d in inp.trade_dates if start <= d <= end]
         if not calendar_days:
             return self._none(spec, inp, "no trading days in range" if inp.trade_dates else "trade calendar not loaded")
-        needed = _needed(spec, inp, calendar_days)
+        needed = needed_dates(spec, inp, calendar_days)
         if not needed:
             return self._none(spec, inp, "up to date")
         page = page_size_of(spec, inp, api)
@@ -303,7 +303,7 @@ class CalendarDates(RequestShape):
         days = calendar_days(start, end)
         if self.weekdays is not None:
             days = [d for d in days if d.weekday() in self.weekdays]
-        needed = _needed(spec, inp, days)
+        needed = needed_dates(spec, inp, days)
         if not needed:
             return self._none(spec, inp, "up to date")
         if self.window:
@@ -362,7 +362,7 @@ class CodeDates(RequestShape):
         batches: list[Batch] = []
         all_needed: set[date] = set()
         for code in codes:
-            needed = _needed(spec, inp, units, key=code)
+            needed = needed_dates(spec, inp, units, key=code)
             all_needed.update(needed)
             for run in runs(needed, units):
                 for piece in chunks(run, size):
